@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Layers, bottom up: C system libraries -> thin Swift wrappers that own the C handles ->
+/// pure logic (JSON, TOML, JOSE, chain, configuration) -> plugins -> server -> executables.
+let package = Package(
+    name: "authzd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "authzd", targets: ["authzd"]),
+        .executable(name: "authzd-nginx", targets: ["authzd-nginx"]),
+        .executable(name: "authzd-bench", targets: ["authzd-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // C system libraries, each with a shim header for what Swift cannot call directly.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
+
+        // Wrappers that own the C handles; nothing above them sees a raw pointer.
+        .target(name: "AuthzCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "AuthzFetch", dependencies: ["CCurl"]),
+        .target(name: "AuthzSystemd", dependencies: [
+            "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Pure logic.
+        .target(name: "AuthzJSON"),
+        .target(name: "AuthzTOML"),
+        .target(name: "JOSE", dependencies: ["AuthzJSON", "AuthzCrypto"]),
+        .target(name: "AuthzCore", dependencies: [
+            "AuthzJSON", "AuthzTOML",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON"]),
+
+        // Chain plugins: each its own folder and target, depending only on the core and JOSE.
+        .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore"], path: "plugins/IPAllowlist"),
+        .target(name: "JWTHMACPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport"],
+                path: "plugins/JWTHMAC"),
+        .target(name: "JWKSPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport", "AuthzJSON"],
+                path: "plugins/JWKS"),
+        // The one place plugins are registered.
+        .target(name: "AuthzPlugins", dependencies: ["AuthzCore", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin"]),
+
+        // The server.
+        .target(name: "AuthzServer", dependencies: [
+            "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzFetch",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Executables.
+        .executableTarget(name: "authzd", dependencies: [
+            "AuthzServer", "AuthzCore", "AuthzJSON", "JOSE", "AuthzPlugins", "AuthzSystemd",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "authzd-nginx", dependencies: [
+            "AuthzNginx",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "AuthzNginx", dependencies: [
+            "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "authzd-bench", dependencies: [
+            "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Unit tests, one target per module.
+        .testTarget(name: "AuthzJSONTests", dependencies: ["AuthzJSON"]),
+        .testTarget(name: "AuthzTOMLTests", dependencies: ["AuthzTOML"]),
+        .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON"]),
+        .testTarget(name: "JOSETests", dependencies: ["JOSE", "AuthzJSON", "AuthzCrypto"]),
+        .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins"]),
+        .testTarget(name: "PluginTests", dependencies: [
+            "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
+            "AuthzTOML", "AuthzFetch",
+        ]),
+        .testTarget(name: "AuthzServerTests", dependencies: ["AuthzServer", "AuthzCore", "AuthzJSON"]),
+        .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd"]),
+        .testTarget(name: "AuthzNginxTests", dependencies: ["AuthzNginx"]),
+        // End-to-end: start the built binaries against real nginx, journald and an HTTPS JWKS server.
+        .testTarget(name: "EndToEndTests", dependencies: ["AuthzJSON", "JOSE", "AuthzCrypto"]),
+    ]
+)
