@@ -1,0 +1,118 @@
+import AuthzJSON
+import NIOHTTP1
+
+/// One request header as it goes to authzd: a lowercase name and the joined value.
+public struct HeaderField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// An nginx `auth_request` subrequest mapped to the fields of a SPEC §3 `check` line.
+///
+/// Pure and socket-free so the mapping can be tested on its own. A missing `X-Authz-App` is not
+/// answered here: the line goes out without `app` and authzd answers 400 `bad_request`, so the
+/// one place that decides (and logs) malformed requests stays the daemon.
+public struct CheckRequest: Sendable, Equatable {
+    /// From `X-Authz-App`; nil when nginx did not send it.
+    public var app: String?
+    /// From `X-Real-IP`.
+    public var remoteAddr: String?
+    /// From `X-Original-Method`.
+    public var method: String?
+    /// From `X-Original-URI`.
+    public var path: String?
+    /// Every other end-to-end header, names lowercased, repeated names joined in first-seen order.
+    public var headers: [HeaderField]
+
+    public init(app: String?, remoteAddr: String?, method: String?, path: String?, headers: [HeaderField] = []) {
+        self.app = app
+        self.remoteAddr = remoteAddr
+        self.method = method
+        self.path = path
+        self.headers = headers
+    }
+
+    /// Maps a subrequest head. Hop-by-hop headers and the mapping headers themselves are left
+    /// out: they describe the nginx-to-shim hop, not the client's request.
+    public init(head: HTTPRequestHead) {
+        var app: String?
+        var remoteAddr: String?
+        var method: String?
+        var path: String?
+        var headers: [HeaderField] = []
+        headers.reserveCapacity(head.headers.count)
+        for (rawName, value) in head.headers {
+            let name = Self.lowercased(rawName)
+            switch name {
+            case "x-authz-app": if app == nil { app = value }
+            case "x-real-ip": if remoteAddr == nil { remoteAddr = value }
+            case "x-original-method": if method == nil { method = value }
+            case "x-original-uri": if path == nil { path = value }
+            case "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+                "upgrade", "content-length", "host":
+                continue
+            default:
+                if name.utf8.starts(with: "x-original-".utf8) { continue }
+                if let i = headers.firstIndex(where: { $0.name == name }) {
+                    // RFC 9110 §5.3 joins repeated fields with commas; Cookie is the exception
+                    // (RFC 6265 §5.4 joins cookie pairs with "; ").
+                    headers[i].value += name == "cookie" ? "; " : ", "
+                    headers[i].value += value
+                } else {
+                    headers.append(HeaderField(name: name, value: value))
+                }
+            }
+        }
+        self.init(app: app, remoteAddr: remoteAddr, method: method, path: path, headers: headers)
+    }
+
+    /// Appends the check line, newline included, with this request id.
+    public func writeLine(id: Int, to writer: inout JSONWriter) {
+        writer.writeRaw("{\"id\":")
+        writer.writeInt(id)
+        writer.writeRaw(",\"op\":\"check\"")
+        if let app {
+            writer.writeRaw(",\"app\":")
+            writer.writeString(app)
+        }
+        if let remoteAddr {
+            writer.writeRaw(",\"remote_addr\":")
+            writer.writeString(remoteAddr)
+        }
+        if let method {
+            writer.writeRaw(",\"method\":")
+            writer.writeString(method)
+        }
+        if let path {
+            writer.writeRaw(",\"path\":")
+            writer.writeString(path)
+        }
+        writer.writeRaw(",\"headers\":{")
+        for (i, h) in headers.enumerated() {
+            if i > 0 { writer.writeRaw(",") }
+            writer.writeString(h.name)
+            writer.writeRaw(":")
+            writer.writeString(h.value)
+        }
+        writer.writeRaw("}}\n")
+    }
+
+    /// The check line as bytes; convenient for tests and logging.
+    public func line(id: Int) -> [UInt8] {
+        var w = JSONWriter()
+        writeLine(id: id, to: &w)
+        return w.bytes
+    }
+
+    /// ASCII-only lowercasing: header names are tokens, and this avoids Unicode case mapping
+    /// on the request path. Returns the original string when it is already lowercase.
+    static func lowercased(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
+        return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+}

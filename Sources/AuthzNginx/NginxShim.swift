@@ -1,0 +1,100 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The running shim: an HTTP/1.1 server for nginx `auth_request` plus its pool to authzd.
+public final class NginxShim: Sendable {
+    /// What the command line sets.
+    public struct Configuration: Sendable {
+        /// authzd's Unix socket.
+        public var upstreamSocketPath: String
+        /// Where nginx reaches the shim.
+        public var listen: ListenAddress
+        /// How long a check may wait for authzd before nginx gets a 503.
+        public var timeout: TimeAmount
+        /// Persistent connections to authzd.
+        public var connections: Int
+        /// Checks one connection may have in flight before more are refused with 503.
+        public var maxInFlightPerConnection: Int
+
+        public init(
+            upstreamSocketPath: String, listen: ListenAddress, timeout: TimeAmount = .seconds(2), connections: Int = 4,
+            maxInFlightPerConnection: Int = 1024
+        ) {
+            self.upstreamSocketPath = upstreamSocketPath
+            self.listen = listen
+            self.timeout = timeout
+            self.connections = connections
+            self.maxInFlightPerConnection = maxInFlightPerConnection
+        }
+    }
+
+    /// The pool the server asks; exposed so callers can watch or reuse it.
+    public let pool: UpstreamPool
+    private let serverChannel: Channel
+
+    private init(pool: UpstreamPool, serverChannel: Channel) {
+        self.pool = pool
+        self.serverChannel = serverChannel
+    }
+
+    /// An event loop group sized so that every loop owns at least one upstream connection.
+    public static func makeEventLoopGroup(connections: Int) -> MultiThreadedEventLoopGroup {
+        MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(System.coreCount, connections)))
+    }
+
+    /// Binds the listener and starts connecting to authzd. The shim serves right away; until
+    /// authzd is reachable every check is answered 503.
+    public static func start(configuration: Configuration, group: EventLoopGroup, logger: Logger) async throws -> NginxShim {
+        let pool = UpstreamPool(
+            socketPath: configuration.upstreamSocketPath, group: group, connections: configuration.connections,
+            timeout: configuration.timeout, maxInFlightPerConnection: configuration.maxInFlightPerConnection,
+            logger: logger)
+        pool.start()
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
+                    try channel.pipeline.syncOperations.addHandler(AuthRequestHandler(pool: pool, logger: logger))
+                }
+            }
+        let channel: Channel
+        do {
+            switch configuration.listen {
+            case .unix(let path):
+                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            case .tcp(let host, let port):
+                channel = try await bootstrap.bind(host: host, port: port).get()
+            }
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+        logger.info(
+            "authzd-nginx listening",
+            metadata: [
+                "listen": "\(configuration.listen)", "upstream": "\(configuration.upstreamSocketPath)",
+                "connections": "\(configuration.connections)",
+            ])
+        return NginxShim(pool: pool, serverChannel: channel)
+    }
+
+    /// The bound address (with the real port when listening on port 0).
+    public var localAddress: SocketAddress? { serverChannel.localAddress }
+
+    /// Stops accepting, then closes the connections to authzd.
+    public func stop() async {
+        try? await serverChannel.close()
+        await pool.shutdown()
+    }
+
+    /// Returns when the listener has closed.
+    public func waitUntilClosed() async {
+        try? await serverChannel.closeFuture.get()
+    }
+}
