@@ -1,0 +1,91 @@
+import AuthzJSON
+
+/// One decoded request line (SPEC §3).
+public enum WireRequest: Sendable {
+    case check(CheckRequest)
+    case ping(id: JSONValue?)
+    case stats(id: JSONValue?)
+    /// A line that is not a valid request: answered with `bad_request` and this message.
+    case invalid(id: JSONValue?, message: String)
+
+    /// Decodes one line (without its `\n`; a trailing `\r` is tolerated).
+    public static func decode(_ line: UnsafeRawBufferPointer) -> WireRequest {
+        var bytes = line
+        if let last = bytes.last, last == UInt8(ascii: "\r") {
+            bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast())
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes, options: .init(rejectDuplicateKeys: false, maxDepth: 8))
+        } catch {
+            return .invalid(id: nil, message: "line is not valid JSON: \(error)")
+        }
+        guard case .object(let object) = value else {
+            return .invalid(id: nil, message: "line is not a JSON object")
+        }
+        return decode(object)
+    }
+
+    /// Decodes a parsed request object.
+    public static func decode(_ object: JSONObject) -> WireRequest {
+        var id: JSONValue?
+        var op = "check"
+        var app: String?
+        var remoteAddr: String?
+        var method: String?
+        var path: String?
+        var headers = Headers()
+        var idError: String?
+        for (key, value) in object.members {
+            switch key {
+            case "id":
+                switch value {
+                case .string, .number: id = value
+                default: idError = "id must be a string or a number"
+                }
+            case "op":
+                guard case .string(let s) = value else { return .invalid(id: id, message: "op must be a string") }
+                op = s
+            case "app":
+                guard case .string(let s) = value else { return .invalid(id: id, message: "app must be a string") }
+                app = s
+            case "remote_addr":
+                guard case .string(let s) = value else { return .invalid(id: id, message: "remote_addr must be a string") }
+                remoteAddr = s
+            case "method":
+                guard case .string(let s) = value else { return .invalid(id: id, message: "method must be a string") }
+                method = s
+            case "path":
+                guard case .string(let s) = value else { return .invalid(id: id, message: "path must be a string") }
+                path = s
+            case "headers":
+                guard case .object(let h) = value else { return .invalid(id: id, message: "headers must be an object of strings") }
+                for (name, v) in h.members {
+                    guard case .string(let s) = v else {
+                        return .invalid(id: id, message: "header \(name) must be a string")
+                    }
+                    headers.append(name: name, value: s)
+                }
+            default:
+                // Unknown fields are ignored so that newer clients can talk to older daemons.
+                continue
+            }
+        }
+        if let idError { return .invalid(id: nil, message: idError) }
+        switch op {
+        case "ping": return .ping(id: id)
+        case "stats": return .stats(id: id)
+        case "check": break
+        default: return .invalid(id: id, message: "unknown op \"\(op)\" (check, ping or stats)")
+        }
+        guard let app else { return .invalid(id: id, message: "app is required") }
+        var request = CheckRequest(id: id, app: app, remoteAddr: remoteAddr, method: method, path: path, headers: headers)
+        if let remoteAddr {
+            guard let ip = IPAddress(remoteAddr) else {
+                return .invalid(id: id, message: "remote_addr is not an IPv4 or IPv6 address")
+            }
+            request.remoteIP = ip
+        }
+        return .check(request)
+    }
+}

@@ -1,0 +1,75 @@
+import AuthzCore
+import AuthzJSON
+import JOSE
+
+/// Turns JOSE outcomes into chain results: reasons, RFC 6750 challenges, forwarded claims, TTL.
+public struct JWTVerdict: Sendable {
+    public let realm: String
+    public let options: JWTOptions
+
+    public init(realm: String, options: JWTOptions) {
+        self.realm = realm
+        self.options = options
+    }
+
+    /// The reason code for a JOSE error (the one place this mapping lives).
+    public static func reason(for code: JOSEError.Code) -> Reason {
+        switch code {
+        case .algNotAllowed: .algNotAllowed
+        case .badSignature: .badSignature
+        case .tokenExpired: .tokenExpired
+        case .tokenNotYetValid: .tokenNotYetValid
+        case .badIssuer: .badIssuer
+        case .badAudience: .badAudience
+        case .missingClaim: .missingClaim
+        case .unknownKid: .unknownKid
+        default: .malformedToken
+        }
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer realm=…` when no token was sent.
+    public func noToken() -> StepResult {
+        .denied(.noToken, status: 401, message: "no token in the request",
+                headers: [("www-authenticate", "Bearer realm=\"\(realm)\"")])
+    }
+
+    /// 401 with an `invalid_token` challenge.
+    public func invalid(_ reason: Reason, message: String) -> StepResult {
+        let description = reason.code.split(separator: "_").joined(separator: " ")
+        return .denied(reason, status: 401, message: message,
+                       headers: [("www-authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\"")])
+    }
+
+    public func invalid(_ error: JOSEError) -> StepResult {
+        invalid(Self.reason(for: error.code), message: error.message)
+    }
+
+    /// An allow carrying forwarded claims, the subject and a TTL bounded by `exp`.
+    public func allow(claims: JSONObject, now: Int64) -> StepResult {
+        var headers: [(String, String)] = []
+        for f in options.forwardClaims {
+            if let v = claims[f.claim], let text = Self.headerValue(v) { headers.append((f.header, text)) }
+        }
+        var ttl: Int?
+        if let exp = claims["exp"]?.numberValue?.double {
+            ttl = max(0, Int(min(exp - Double(now), Double(AppChain.maxTTL))))
+        }
+        return .allowed(headers: headers, ttl: ttl, subject: claims["sub"]?.stringValue)
+    }
+
+    /// A claim as a header value; nil when it would not be a safe one (control characters).
+    static func headerValue(_ v: JSONValue) -> String? {
+        let text: String
+        switch v {
+        case .string(let s): text = s
+        case .number(let n): text = n.text
+        case .bool(let b): text = b ? "true" : "false"
+        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }):
+            text = items.compactMap(\.stringValue).joined(separator: ",")
+        case .null: return nil
+        default: text = v.jsonString
+        }
+        guard text.utf8.count <= 4096, !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        return text
+    }
+}

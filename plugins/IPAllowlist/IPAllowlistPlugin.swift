@@ -1,0 +1,77 @@
+import AuthzCore
+
+/// `ip_allowlist`: allows requests whose client address is in a set of ranges. When the peer
+/// that reported the address is a trusted proxy, the client is found by walking
+/// X-Forwarded-For from the right past every trusted proxy.
+public struct IPAllowlistPlugin: ChainPlugin {
+    let allow: CIDRSet
+    let trustedProxies: CIDRSet
+
+    init(allow: CIDRSet, trustedProxies: CIDRSet) {
+        self.allow = allow
+        self.trustedProxies = trustedProxies
+    }
+
+    public func evaluate(_ request: CheckRequest, now: Int64) -> StepOutcome {
+        guard let peer = request.remoteIP else {
+            return .result(.denied(.ipNotAllowed, message: "the request has no remote_addr"))
+        }
+        var client = peer
+        if !trustedProxies.isEmpty, trustedProxies.contains(peer), let xff = request.headers["x-forwarded-for"] {
+            switch clientAddress(forwardedFor: xff) {
+            case .some(let a): client = a
+            case .none:
+                return .result(.denied(.ipNotAllowed, message: "X-Forwarded-For holds an address that does not parse"))
+            }
+        }
+        if allow.contains(client) { return .result(.allowed()) }
+        return .result(.denied(.ipNotAllowed, message: "address \(client) is not allowed"))
+    }
+
+    /// The right-most address in X-Forwarded-For that is not a trusted proxy (or the left-most
+    /// one when all are trusted). Nil when an entry does not parse: fail closed.
+    func clientAddress(forwardedFor header: String) -> IPAddress?? {
+        let entries = header.split(separator: ",")
+        var candidate: IPAddress?
+        for raw in entries.reversed() {
+            let trimmed = raw.trimmingSpaces
+            guard let a = IPAddress(trimmed) else { return .some(nil) }
+            candidate = a
+            if !trustedProxies.contains(a) { return .some(a) }
+        }
+        return candidate.map { .some($0) } ?? .some(nil)
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return s
+    }
+}
+
+/// Builds `ip_allowlist` steps.
+public struct IPAllowlistFactory: PluginFactory {
+    public let name = "ip_allowlist"
+
+    public init() {}
+
+    public func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin {
+        guard let list = try config.stringList("allow") else {
+            throw config.error(nil, "ip_allowlist needs allow = [...] (Ant Media's default is [\"127.0.0.1\"])")
+        }
+        guard !list.isEmpty else { throw config.error("allow", "allow must not be empty") }
+        var allow = CIDRSet()
+        for entry in list {
+            if let message = allow.add(entry) { throw config.error("allow", message) }
+        }
+        var proxies = CIDRSet()
+        for entry in try config.stringList("trusted_proxies") ?? [] {
+            if let message = proxies.add(entry) { throw config.error("trusted_proxies", message) }
+        }
+        try config.finish()
+        return IPAllowlistPlugin(allow: allow, trustedProxies: proxies)
+    }
+}
