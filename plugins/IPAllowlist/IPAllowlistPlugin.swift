@@ -18,28 +18,25 @@ public struct IPAllowlistPlugin: ChainPlugin {
         }
         var client = peer
         if !trustedProxies.isEmpty, trustedProxies.contains(peer), let xff = request.headers["x-forwarded-for"] {
-            switch clientAddress(forwardedFor: xff) {
-            case .some(let a): client = a
-            case .none:
+            guard let a = clientAddress(forwardedFor: xff) else {
                 return .result(.denied(.ipNotAllowed, message: "X-Forwarded-For holds an address that does not parse"))
             }
+            client = a
         }
         if allow.contains(client) { return .result(.allowed()) }
         return .result(.denied(.ipNotAllowed, message: "address \(client) is not allowed"))
     }
 
     /// The right-most address in X-Forwarded-For that is not a trusted proxy (or the left-most
-    /// one when all are trusted). Nil when an entry does not parse: fail closed.
-    func clientAddress(forwardedFor header: String) -> IPAddress?? {
-        let entries = header.split(separator: ",")
+    /// one when all are trusted). Nil when an entry on the way does not parse: fail closed.
+    func clientAddress(forwardedFor header: String) -> IPAddress? {
         var candidate: IPAddress?
-        for raw in entries.reversed() {
-            let trimmed = raw.trimmingSpaces
-            guard let a = IPAddress(trimmed) else { return .some(nil) }
+        for raw in header.split(separator: ",").reversed() {
+            guard let a = IPAddress(raw.trimmingSpaces) else { return nil }
             candidate = a
-            if !trustedProxies.contains(a) { return .some(a) }
+            if !trustedProxies.contains(a) { return a }
         }
-        return candidate.map { .some($0) } ?? .some(nil)
+        return candidate
     }
 }
 
