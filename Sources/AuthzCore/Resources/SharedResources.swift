@@ -1,4 +1,5 @@
 import Synchronization
+import AuthzJSON
 
 /// A long-lived object shared by plugins across apps and reloads (a JWKS cache for one URL).
 public protocol SharedResource: AnyObject, Sendable {
@@ -64,4 +65,11 @@ public final class SharedResources: Sendable {
         }
         for r in all { r.shutdown() }
     }
+}
+
+/// A shared resource that reports its state in `stats` answers (a JWKS source).
+public protocol StatsReporting: SharedResource {
+    /// Stable name under which it is listed (a JWKS URL).
+    var statsKey: String { get }
+    var stats: JSONValue { get }
 }
