@@ -12,14 +12,14 @@ public final class NginxShim: Sendable {
         /// Where nginx reaches the shim.
         public var listen: ListenAddress
         /// How long a check may wait for authzd before nginx gets a 503.
-        public var timeout: TimeAmount
+        public var timeout: Duration
         /// Persistent connections to authzd.
         public var connections: Int
         /// Checks one connection may have in flight before more are refused with 503.
         public var maxInFlightPerConnection: Int
 
         public init(
-            upstreamSocketPath: String, listen: ListenAddress, timeout: TimeAmount = .seconds(2), connections: Int = 4,
+            upstreamSocketPath: String, listen: ListenAddress, timeout: Duration = .seconds(2), connections: Int = 4,
             maxInFlightPerConnection: Int = 1024
         ) {
             self.upstreamSocketPath = upstreamSocketPath
@@ -49,7 +49,7 @@ public final class NginxShim: Sendable {
     public static func start(configuration: Configuration, group: EventLoopGroup, logger: Logger) async throws -> NginxShim {
         let pool = UpstreamPool(
             socketPath: configuration.upstreamSocketPath, group: group, connections: configuration.connections,
-            timeout: configuration.timeout, maxInFlightPerConnection: configuration.maxInFlightPerConnection,
+            timeout: TimeAmount(configuration.timeout), maxInFlightPerConnection: configuration.maxInFlightPerConnection,
             logger: logger)
         pool.start()
         let bootstrap = ServerBootstrap(group: group)
