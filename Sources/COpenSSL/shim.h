@@ -27,4 +27,16 @@ static inline int authzd_EVP_PKEY_CTX_set_rsa_mgf1_md(EVP_PKEY_CTX *ctx, const E
 static inline int authzd_RSA_PKCS1_PADDING(void) { return RSA_PKCS1_PADDING; }
 static inline int authzd_RSA_PKCS1_PSS_PADDING(void) { return RSA_PKCS1_PSS_PADDING; }
 
+/* Selections are composite macros Swift cannot import. */
+static inline int authzd_EVP_PKEY_PUBLIC_KEY(void) { return EVP_PKEY_PUBLIC_KEY; }
+static inline int authzd_EVP_PKEY_KEYPAIR(void) { return EVP_PKEY_KEYPAIR; }
+
+/* Parameter names as stable C strings. Swift imports the string macros as Swift Strings, whose
+ * bridged pointers die after the call, but an OSSL_PARAM (and OSSL_PARAM_BLD) keeps the pointer to its key. */
+static inline const char *authzd_PARAM_GROUP_NAME(void) { return OSSL_PKEY_PARAM_GROUP_NAME; }
+static inline const char *authzd_PARAM_PUB_KEY(void) { return OSSL_PKEY_PARAM_PUB_KEY; }
+static inline const char *authzd_PARAM_MAC_DIGEST(void) { return OSSL_MAC_PARAM_DIGEST; }
+static inline const char *authzd_PARAM_RSA_N(void) { return OSSL_PKEY_PARAM_RSA_N; }
+static inline const char *authzd_PARAM_RSA_E(void) { return OSSL_PKEY_PARAM_RSA_E; }
+
 #endif
