@@ -17,13 +17,13 @@ extension TOMLParser {
         default: break
         }
         let first = bytes[start]
-        guard first.isDigit || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+        guard first.isDigit || first == UInt8(ascii: "+") || first == UInt8(ascii: "-") || first == .dot
             || token == "inf" || token == "nan"
         else {
             throw error(at: start, "invalid value '\(token)' (strings must be quoted)")
         }
-        return try Self.number(token).mapError { reason in
-            error(at: start, "invalid number '\(token)': \(reason)")
+        return try Self.number(token).mapError { problem in
+            error(at: start, "invalid number '\(token)': \(problem.reason)")
         }.get()
     }
 
