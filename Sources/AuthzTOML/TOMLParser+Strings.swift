@@ -141,6 +141,9 @@ extension TOMLParser {
     private mutating func parseEscape(into out: inout [UInt8]) throws(TOMLParseError) {
         let start = pos
         guard let c = peek(1) else { throw error("unterminated escape sequence at end of input") }
+        if c == .lf || c == .cr {
+            throw error("a backslash at the end of a line is only allowed in multi-line strings (\"\"\"...\"\"\")")
+        }
         let simple: UInt8?
         switch c {
         case UInt8(ascii: "b"): simple = 0x08
@@ -165,7 +168,6 @@ extension TOMLParser {
             let shown: String
             switch c {
             case 0x21...0x7E: shown = "\\" + String(Character(Unicode.Scalar(c)))
-            case .lf, .cr: shown = "\\ followed by text on the same line"
             default: shown = "\\ followed by \(Self.unicodeName(c))"
             }
             throw error(

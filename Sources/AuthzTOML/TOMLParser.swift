@@ -7,6 +7,10 @@ struct TOMLParser {
     var pos: Int = 0
     /// Byte offset where each line starts; lines and columns are looked up here on demand.
     let lineStarts: [Int]
+    /// Current nesting of arrays and inline tables; bounded so a hostile file cannot exhaust
+    /// the stack of `check-config` or a reload.
+    var depth = 0
+    static let maxDepth = 100
 
     init(_ text: String) {
         bytes = Array(text.utf8)
@@ -273,8 +277,12 @@ struct TOMLParser {
                 value = .string(try parseLiteralString())
             }
         case .lbracket:
+            try enterNesting()
+            defer { depth -= 1 }
             value = .array(try parseArray())
         case .lbrace:
+            try enterNesting()
+            defer { depth -= 1 }
             value = .table(try parseInlineTable())
         case .lf, .cr:
             throw error("expected a value, found end of line")
@@ -282,6 +290,13 @@ struct TOMLParser {
             value = try parseScalar()
         }
         return TOMLNode(value, line: valueLine)
+    }
+
+    private mutating func enterNesting() throws(TOMLParseError) {
+        guard depth < Self.maxDepth else {
+            throw error("arrays and inline tables are nested more than \(Self.maxDepth) levels deep")
+        }
+        depth += 1
     }
 
     mutating func parseArray() throws(TOMLParseError) -> [TOMLNode] {

@@ -58,6 +58,7 @@ import Testing
         Case("s = \"\"\"a\u{7F}\"\"\"", 1, 9, "control character U+007F must be escaped in a string"),
         Case("s = \"\"\"a\"\"\"\"\"\"", 1, 14, "too many quotes"),
         Case("s = \"é\\q\"", 1, 7, "invalid escape sequence '\\q'"),
+        Case("s = \"abc\\\n\"", 1, 9, "a backslash at the end of a line is only allowed in multi-line strings"),
     ]
 
     static let syntax: [Case] = [
@@ -85,6 +86,8 @@ import Testing
         Case("a = 1 # ok\u{01}", 1, 11, "control character U+0001 is not allowed in a comment"),
         Case("a = @", 1, 5, "expected a value, found '@'"),
         Case("ключ = 1", 1, 1, "expected a key, found 'к'"),
+        Case("a = " + String(repeating: "[", count: 101), 1, 105, "nested more than 100 levels deep"),
+        Case("a = " + String(repeating: "{b=", count: 100) + "{", 1, 305, "nested more than 100 levels deep"),
     ]
 
     static let positions: [Case] = [

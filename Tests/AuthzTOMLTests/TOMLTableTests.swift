@@ -129,6 +129,20 @@ import Testing
         #expect(lookup(root, "empty") == TOMLNode(.table(TOMLTable(line: 3)), line: 3))
     }
 
+    @Test func nestingUpToTheLimitParses() throws {
+        let nested = String(repeating: "[", count: 100) + "1" + String(repeating: "]", count: 100)
+        let root = try TOML.parse("a = \(nested)")
+        var node = try #require(lookup(root, "a"))
+        for _ in 0..<100 {
+            guard case .array(let elements) = node.value, elements.count == 1 else {
+                Issue.record("expected a one-element array, got \(node.value.kindDescription)")
+                return
+            }
+            node = elements[0]
+        }
+        #expect(node.value == .integer(1))
+    }
+
     @Test func keysKeepDocumentOrder() throws {
         let root = try TOML.parse("z = 1\na = 2\nm.b = 3\nm.a = 4\n")
         #expect(root.keys == ["z", "a", "m"])
