@@ -152,7 +152,7 @@ struct TOMLParser {
             case .value(let node):
                 throw error(
                     at: part.pos,
-                    "cannot define table '\(Self.display(names))': '\(prefix)' is already \(Self.kind(of: node)) (line \(node.line))")
+                    "cannot define table '[\(Self.display(names))]': '\(prefix)' is already \(Self.kind(of: node)) (line \(node.line))")
             }
         }
 

@@ -33,7 +33,7 @@ import Testing
         Case("[x]\n[[x]]", 2, 3, "cannot define array of tables '[[x]]': 'x' is already a table (line 1)"),
         Case("[[x]]\n[x]", 2, 2, "cannot define table '[x]': 'x' is already an array of tables (line 1)"),
         Case("a = [1]\n[[a]]", 2, 3, "cannot append to 'a' with '[[a]]': it is a static array (line 1)"),
-        Case("a = {b = 1}\n[a.c]", 2, 2, "cannot define table 'a.c': 'a' is already an inline table (line 1)"),
+        Case("a = {b = 1}\n[a.c]", 2, 2, "cannot define table '[a.c]': 'a' is already an inline table (line 1)"),
         Case("a = {b = 1}\na.c = 2", 2, 1, "cannot add 'a.c': 'a' is already an inline table (line 1)"),
         Case("a = {b = 1}\n[a]", 2, 2, "cannot define table '[a]': 'a' is already an inline table (line 1)"),
         Case("a = { b = 1, b = 2 }", 1, 14, "duplicate key 'b' (first defined at line 1)"),
