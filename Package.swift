@@ -28,7 +28,7 @@ let package = Package(
 
         // Wrappers that own the C handles; nothing above them sees a raw pointer.
         .target(name: "AuthzCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "AuthzFetch", dependencies: ["CCurl"]),
+        .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzCore"]),
         .target(name: "AuthzSystemd", dependencies: [
             "CSystemd",
             .product(name: "Logging", package: "swift-log"),
@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Executables.
         .executableTarget(name: "authzd", dependencies: [

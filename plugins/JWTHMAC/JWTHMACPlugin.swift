@@ -45,7 +45,7 @@ public struct JWTHMACPlugin: ChainPlugin {
         }
         for secret in candidates {
             guard let key = secret.keys[jws.algorithm] else { continue }
-            if jws.verify(hmac: key) {
+            if JWSVerifier.verify(jws, hmac: key) {
                 cache.insert(token, claims: jws.claims)
                 return .result(check(jws.claims, now: now))
             }

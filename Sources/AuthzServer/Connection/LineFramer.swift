@@ -1,0 +1,87 @@
+import NIOCore
+
+/// Splits a byte stream into lines of at most `maxLineBytes`, without copying complete lines
+/// that arrive in one read. An overlong line is reported once and skipped up to its newline,
+/// so one bad client line never desynchronises the stream.
+struct LineFramer {
+    enum Event {
+        case line(ByteBuffer)
+        case tooLong
+    }
+
+    let maxLineBytes: Int
+    /// Bytes of an unfinished line carried over from earlier reads.
+    private var partial: ByteBuffer?
+    /// Skipping the rest of an overlong line.
+    private var discarding = false
+
+    init(maxLineBytes: Int) {
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Feeds one read; calls `emit` for each complete line (without its `\n`) or overlong line.
+    mutating func feed(_ input: inout ByteBuffer, _ emit: (Event) -> Void) {
+        while input.readableBytes > 0 {
+            let newline = input.readableBytesView.firstIndex(of: UInt8(ascii: "\n"))
+            if discarding {
+                guard let nl = newline else {
+                    input.moveReaderIndex(to: input.writerIndex)
+                    return
+                }
+                input.moveReaderIndex(to: nl + 1)
+                discarding = false
+                continue
+            }
+            guard let nl = newline else {
+                // No newline yet: keep what we have, unless it is already too long.
+                let pending = (partial?.readableBytes ?? 0) + input.readableBytes
+                if pending > maxLineBytes + 1 {  // + 1: a trailing \r may still come
+                    partial = nil
+                    discarding = true
+                    input.moveReaderIndex(to: input.writerIndex)
+                    emit(.tooLong)
+                    return
+                }
+                if partial == nil {
+                    partial = input.readSlice(length: input.readableBytes)
+                    // Own the bytes: the channel may reuse the read buffer.
+                    partial = ByteBuffer(buffer: partial!)
+                } else {
+                    partial!.writeBuffer(&input)
+                }
+                return
+            }
+            let length = nl - input.readerIndex
+            var piece = input.readSlice(length: length)!
+            input.moveReaderIndex(forwardBy: 1)
+            var line = piece
+            if var carried = partial {
+                partial = nil
+                carried.writeBuffer(&piece)
+                line = carried
+            }
+            line = Self.trimCR(line)
+            emit(line.readableBytes > maxLineBytes ? .tooLong : .line(line))
+        }
+    }
+
+    /// A trailing `\r` is tolerated (and does not count toward the limit).
+    private static func trimCR(_ b: ByteBuffer) -> ByteBuffer {
+        if b.readableBytes > 0, b.getInteger(at: b.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
+            return b.getSlice(at: b.readerIndex, length: b.readableBytes - 1)!
+        }
+        return b
+    }
+
+    /// True when a line is half-read (shutdown uses this to know nothing is lost).
+    var hasPartialLine: Bool { partial != nil }
+}
+
+extension ByteBuffer {
+    init(buffer: ByteBuffer) {
+        var b = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
+        var copy = buffer
+        b.writeBuffer(&copy)
+        self = b
+    }
+}

@@ -1,0 +1,44 @@
+import Synchronization
+
+/// Allow and deny counts of one app, kept across reloads. Relaxed atomics: the counts are for
+/// people and STATUS lines, and must not cost the hot path a lock.
+final class AppCounters: Sendable {
+    let allowed = Atomic<Int>(0)
+    let denied = Atomic<Int>(0)
+
+    func record(allow: Bool) {
+        if allow {
+            allowed.add(1, ordering: .relaxed)
+        } else {
+            denied.add(1, ordering: .relaxed)
+        }
+    }
+}
+
+/// Counters by app name; an app keeps its counts when a reload rebuilds its chain.
+final class CounterRegistry: Sendable {
+    private let byApp = Mutex<[String: AppCounters]>([:])
+    /// Requests for apps that do not exist, and lines that were not valid requests.
+    let unknownApp = AppCounters()
+    let badRequests = Atomic<Int>(0)
+
+    func counters(for app: String) -> AppCounters {
+        byApp.withLock { d in
+            if let c = d[app] { return c }
+            let c = AppCounters()
+            d[app] = c
+            return c
+        }
+    }
+
+    /// Allowed and denied totals over all apps.
+    func totals() -> (allowed: Int, denied: Int) {
+        let apps = byApp.withLock { Array($0.values) }
+        var a = 0, d = unknownApp.denied.load(ordering: .relaxed)
+        for c in apps {
+            a += c.allowed.load(ordering: .relaxed)
+            d += c.denied.load(ordering: .relaxed)
+        }
+        return (a, d)
+    }
+}

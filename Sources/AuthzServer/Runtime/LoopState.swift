@@ -1,0 +1,20 @@
+import AuthzCore
+import AuthzJSON
+import Logging
+import NIOCore
+
+/// State owned by one event loop: its view of the current configuration and its decision-log
+/// window. Only ever touched on that loop, so the request path takes no lock to read it.
+final class LoopState {
+    var runtime: Runtime
+    var decisionLog = DecisionLog()
+    let eventLoop: EventLoop
+
+    init(runtime: Runtime, eventLoop: EventLoop) {
+        self.runtime = runtime
+        self.eventLoop = eventLoop
+    }
+}
+
+/// Owned by the loop, handed across threads only to reach that loop.
+extension LoopState: @unchecked Sendable {}

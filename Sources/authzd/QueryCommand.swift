@@ -1,0 +1,80 @@
+import ArgumentParser
+import AuthzJSON
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Query: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ask the daemon once; print the answer; exit 0 on allow, 1 on deny.")
+
+    @Option(help: "The daemon's socket.") var socket: String = "/run/authzd/authzd.sock"
+    @Option(help: "The app whose chain decides.") var app: String
+    @Option(help: "The client address.") var ip: String?
+    @Option(help: "A token, sent as 'Authorization: Bearer TOKEN'.") var token: String?
+    @Option(help: "HTTP method.") var method: String?
+    @Option(help: "Request path.") var path: String?
+
+    func run() throws {
+        var request = JSONObject([("id", 1), ("op", "check"), ("app", .string(app))])
+        if let ip { request["remote_addr"] = .string(ip) }
+        if let method { request["method"] = .string(method) }
+        if let path { request["path"] = .string(path) }
+        if let token { request["headers"] = .object(JSONObject([("authorization", .string("Bearer " + token))])) }
+        let answer: String
+        do {
+            answer = try UnixLineClient(path: socket).roundTrip(JSONValue.object(request).jsonString)
+        } catch {
+            printError("authzd query: \(error)")
+            throw ExitCode(2)
+        }
+        print(answer)
+        guard let value = try? JSONParser.parse(answer), let allow = value["allow"]?.boolValue else {
+            printError("authzd query: the answer is not a decision")
+            throw ExitCode(2)
+        }
+        if !allow { throw ExitCode(1) }
+    }
+}
+
+/// A blocking one-line exchange over a Unix stream socket, for the command line.
+struct UnixLineClient {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let path: String
+
+    func roundTrip(_ line: String) throws -> String {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw Failure(description: "socket path too long") }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard ok == 0 else { throw Failure(description: "cannot connect to \(path): \(String(cString: strerror(errno)))") }
+        let out = Array((line + "\n").utf8)
+        var sent = 0
+        while sent < out.count {
+            let n = out[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw Failure(description: "write: \(String(cString: strerror(errno)))") }
+            sent += n
+        }
+        var answer: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while !answer.contains(0x0A) {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw Failure(description: "the daemon closed the connection without answering") }
+            answer.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: answer.prefix { $0 != 0x0A }, as: UTF8.self)
+    }
+}
