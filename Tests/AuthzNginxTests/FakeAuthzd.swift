@@ -1,0 +1,112 @@
+import AuthzJSON
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+@testable import AuthzNginx
+
+/// A stand-in for `authzd serve` speaking SPEC §3 on a Unix socket: enough of the protocol to
+/// drive the shim over real sockets without the daemon.
+///
+/// It decides by app: `live` allows `Authorization: Bearer good` (forwarding `x-auth-subject`
+/// and echoing the path in `x-echo-path`) and otherwise answers 401 `no_token` with
+/// `www-authenticate`; `silent` never answers; `drop` closes the connection; anything else is
+/// 403 `unknown_app`, and a line without `app` is 400 `bad_request`.
+final class FakeAuthzd: Sendable {
+    let path: String
+    private let serverChannel: Channel
+    private let children: NIOLockedValueBox<[Channel]>
+    private let received: NIOLockedValueBox<[JSONValue]>
+
+    private init(path: String, serverChannel: Channel, children: NIOLockedValueBox<[Channel]>, received: NIOLockedValueBox<[JSONValue]>) {
+        self.path = path
+        self.serverChannel = serverChannel
+        self.children = children
+        self.received = received
+    }
+
+    /// Every request line received so far, parsed.
+    var requests: [JSONValue] { received.withLockedValue { $0 } }
+
+    static func start(path: String, group: EventLoopGroup) async throws -> FakeAuthzd {
+        let children = NIOLockedValueBox<[Channel]>([])
+        let received = NIOLockedValueBox<[JSONValue]>([])
+        let channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                children.withLockedValue { $0.append(channel) }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(LineDecoder(maxLength: 1 << 20)), FakeAuthzdHandler(received: received))
+                }
+            }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        return FakeAuthzd(path: path, serverChannel: channel, children: children, received: received)
+    }
+
+    /// Goes away as a crashed or stopped daemon would: listener and every connection closed.
+    func stop() async {
+        try? await serverChannel.close()
+        for c in children.withLockedValue({ $0 }) {
+            try? await c.close()
+        }
+    }
+
+    static func decide(_ request: JSONValue) -> JSONValue? {
+        guard case .object(let o) = request, let app = o["app"]?.stringValue else {
+            return ["allow": false, "status": 400, "reason": "bad_request", "message": "app is required"]
+        }
+        switch app {
+        case "live":
+            let headers = o["headers"]?.objectValue ?? JSONObject()
+            guard headers["authorization"]?.stringValue == "Bearer good" else {
+                return [
+                    "allow": false, "status": 401, "reason": "no_token", "plugin": "jwt_hmac",
+                    "headers": ["www-authenticate": #"Bearer realm="live""#],
+                ]
+            }
+            return [
+                "allow": true, "status": 200, "reason": "ok", "plugin": "jwt_hmac",
+                "headers": ["x-auth-subject": "alice", "x-echo-path": .string(o["path"]?.stringValue ?? "")], "ttl": 30,
+            ]
+        case "silent", "drop":
+            return nil
+        default:
+            return ["allow": false, "status": 403, "reason": "unknown_app"]
+        }
+    }
+}
+
+final class FakeAuthzdHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let received: NIOLockedValueBox<[JSONValue]>
+
+    init(received: NIOLockedValueBox<[JSONValue]>) {
+        self.received = received
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = Self.unwrapInboundIn(data)
+        guard let request = try? JSONParser.parse(line.readableBytesView) else {
+            write(context, ["allow": false, "status": 400, "reason": "bad_request"])
+            return
+        }
+        received.withLockedValue { $0.append(request) }
+        if request["app"]?.stringValue == "drop" {
+            context.close(promise: nil)
+            return
+        }
+        guard case .object(var answer) = FakeAuthzd.decide(request) else { return }
+        if let id = request["id"] { answer.members.insert((key: "id", value: id), at: 0) }
+        write(context, .object(answer))
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ answer: JSONValue) {
+        var w = JSONWriter()
+        w.write(answer)
+        w.bytes.append(UInt8(ascii: "\n"))
+        context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(bytes: w.bytes)), promise: nil)
+    }
+}

@@ -1,0 +1,249 @@
+import AuthzJSON
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+@testable import AuthzNginx
+
+/// The shim over real sockets: nginx's side is an HTTP test client, authzd's side `FakeAuthzd`.
+@Suite struct NginxShimTests {
+    /// A temp directory for the sockets, an event loop group, and cleanup.
+    final class Harness: Sendable {
+        let dir: String
+        let group: MultiThreadedEventLoopGroup
+
+        init(threads: Int = 2) throws {
+            // Short path: Unix socket paths are limited to about 100 bytes.
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "anx-\(UUID().uuidString.prefix(8))"
+            ).path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        }
+
+        var upstreamPath: String { dir + "/authzd.sock" }
+
+        func startFake() async throws -> FakeAuthzd {
+            try await FakeAuthzd.start(path: upstreamPath, group: group)
+        }
+
+        func startShim(listen: ListenAddress = .tcp(host: "127.0.0.1", port: 0), timeout: Duration = .seconds(2), connections: Int = 2)
+            async throws -> NginxShim
+        {
+            var logger = Logger(label: "authzd-nginx-test")
+            logger.logLevel = .critical
+            return try await NginxShim.start(
+                configuration: .init(upstreamSocketPath: upstreamPath, listen: listen, timeout: timeout, connections: connections),
+                group: group, logger: logger)
+        }
+
+        func finish(_ shim: NginxShim?, _ fake: FakeAuthzd?) async {
+            await shim?.stop()
+            await fake?.stop()
+            try? await group.shutdownGracefully()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    func ask(_ shim: NginxShim, _ group: EventLoopGroup, _ request: HTTPRequestHead) async throws -> HTTPResponseHead? {
+        let client = try await HTTPTestClient.connect(to: shim.localAddress!, group: group)
+        defer { Task { await client.close() } }
+        return try await client.send([request]).first
+    }
+
+    /// Repeats `body` until it is true, a bounded number of times (no time is asserted).
+    func eventually(_ body: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<400 {
+            if try await body() { return true }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return false
+    }
+
+    @Test func allowIsAnswered200WithDecisionHeadersAndReason() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim()
+        var response: HTTPResponseHead?
+        _ = try await eventually {
+            response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: "live", path: "/live/rest/v2/x?a=1", authorization: "Bearer good"))
+            return response?.status != .serviceUnavailable
+        }
+        #expect(response?.status == .ok)
+        #expect(response?.headers["x-auth-subject"] == ["alice"])
+        #expect(response?.headers["x-authz-reason"] == ["ok"])
+        #expect(response?.headers["cache-control"] == ["max-age=30"])
+        #expect(response?.headers["content-length"] == ["0"])
+
+        let sent = try #require(fake.requests.last)
+        #expect(sent["op"] == "check")
+        #expect(sent["app"] == "live")
+        #expect(sent["remote_addr"] == "192.0.2.10")
+        #expect(sent["method"] == "GET")
+        #expect(sent["path"] == "/live/rest/v2/x?a=1")
+        #expect(sent["headers"] == ["authorization": "Bearer good"])
+        #expect(sent["id"]?.numberValue != nil)
+        await h.finish(shim, fake)
+    }
+
+    @Test func missingCredentialsAreAnswered401WithWWWAuthenticate() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim()
+        var response: HTTPResponseHead?
+        _ = try await eventually {
+            response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: "live", path: "/live/rest/v2/x"))
+            return response?.status != .serviceUnavailable
+        }
+        #expect(response?.status == .unauthorized)
+        #expect(response?.headers["www-authenticate"] == [#"Bearer realm="live""#])
+        #expect(response?.headers["x-authz-reason"] == ["no_token"])
+        #expect(response?.headers["cache-control"] == ["no-store"])
+        await h.finish(shim, fake)
+    }
+
+    /// The documented choice: without X-Authz-App the check still goes to authzd, which says 400.
+    @Test func missingAppIsLeftForAuthzdToRefuseWith400() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim()
+        var response: HTTPResponseHead?
+        _ = try await eventually {
+            response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: nil, path: "/"))
+            return response?.status != .serviceUnavailable
+        }
+        #expect(response?.status == .badRequest)
+        #expect(response?.headers["x-authz-reason"] == ["bad_request"])
+        #expect(fake.requests.last?["app"] == nil)
+        await h.finish(shim, fake)
+    }
+
+    @Test func absentUpstreamIsAnswered503UpstreamUnavailable() async throws {
+        let h = try Harness()
+        let shim = try await h.startShim()
+        let response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: "live", path: "/", authorization: "Bearer good"))
+        #expect(response?.status == .serviceUnavailable)
+        #expect(response?.headers["x-authz-reason"] == ["upstream_unavailable"])
+        #expect(response?.headers["cache-control"] == ["no-store"])
+        await h.finish(shim, nil)
+    }
+
+    @Test func restartedUpstreamIsUsedAgainWithoutRestartingTheShim() async throws {
+        let h = try Harness()
+        var fake = try await h.startFake()
+        let shim = try await h.startShim()
+        let request = HTTPTestClient.subrequest(app: "live", path: "/", authorization: "Bearer good")
+        #expect(try await eventually { try await ask(shim, h.group, request)?.status == .ok })
+
+        await fake.stop()
+        let whileDown = try await ask(shim, h.group, request)
+        #expect(whileDown?.status == .serviceUnavailable)
+        #expect(whileDown?.headers["x-authz-reason"] == ["upstream_unavailable"])
+
+        fake = try await h.startFake()
+        #expect(try await eventually { try await ask(shim, h.group, request)?.status == .ok })
+        await h.finish(shim, fake)
+    }
+
+    @Test func pipelinedKeepAliveRequestsAreAnsweredInOrder() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim()
+        #expect(try await eventually { try await ask(shim, h.group, HTTPTestClient.subrequest(app: "x", path: "/"))?.status == .forbidden })
+
+        let client = try await HTTPTestClient.connect(to: shim.localAddress!, group: h.group)
+        let requests = (0..<8).map { i in
+            HTTPTestClient.subrequest(app: i % 3 == 2 ? "other" : "live", path: "/p\(i)", authorization: i % 2 == 0 ? "Bearer good" : nil)
+        }
+        for round in 0..<2 {
+            let responses = try await client.send(requests)
+            #expect(responses.count == requests.count, "round \(round)")
+            for (i, r) in responses.enumerated() {
+                let expected: HTTPResponseStatus = i % 3 == 2 ? .forbidden : (i % 2 == 0 ? .ok : .unauthorized)
+                #expect(r.status == expected, "request \(i)")
+                if expected == .ok { #expect(r.headers["x-echo-path"] == ["/p\(i)"]) }
+            }
+        }
+        await client.close()
+        await h.finish(shim, fake)
+    }
+
+    @Test func manyConcurrentClientsEachGetTheirOwnAnswer() async throws {
+        let h = try Harness(threads: 4)
+        let fake = try await h.startFake()
+        let shim = try await h.startShim(connections: 4)
+        #expect(try await eventually { try await ask(shim, h.group, HTTPTestClient.subrequest(app: "x", path: "/"))?.status == .forbidden })
+
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for c in 0..<48 {
+                group.addTask {
+                    let client = try await HTTPTestClient.connect(to: shim.localAddress!, group: h.group)
+                    var wrong = 0
+                    for i in 0..<5 {
+                        let good = (c + i) % 2 == 0
+                        let path = "/client\(c)/req\(i)"
+                        let r = try await client.send([HTTPTestClient.subrequest(app: "live", path: path, authorization: good ? "Bearer good" : "Bearer bad")]).first
+                        if good {
+                            if r?.status != .ok || r?.headers["x-echo-path"] != [path] { wrong += 1 }
+                        } else if r?.status != .unauthorized {
+                            wrong += 1
+                        }
+                    }
+                    await client.close()
+                    return wrong
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+        await h.finish(shim, fake)
+    }
+
+    @Test func silentUpstreamIsAnswered503AfterTheTimeout() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim(timeout: .milliseconds(100), connections: 1)
+        #expect(try await eventually { try await ask(shim, h.group, HTTPTestClient.subrequest(app: "x", path: "/"))?.status == .forbidden })
+        let response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: "silent", path: "/"))
+        #expect(response?.status == .serviceUnavailable)
+        #expect(response?.headers["x-authz-reason"] == ["upstream_unavailable"])
+        await h.finish(shim, fake)
+    }
+
+    @Test func connectionDroppedWithRequestInFlightIsAnswered503AndReplaced() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim(connections: 1)
+        let good = HTTPTestClient.subrequest(app: "live", path: "/", authorization: "Bearer good")
+        #expect(try await eventually { try await ask(shim, h.group, good)?.status == .ok })
+        let dropped = try await ask(shim, h.group, HTTPTestClient.subrequest(app: "drop", path: "/"))
+        #expect(dropped?.status == .serviceUnavailable)
+        #expect(dropped?.headers["x-authz-reason"] == ["upstream_unavailable"])
+        #expect(try await eventually { try await ask(shim, h.group, good)?.status == .ok })
+        await h.finish(shim, fake)
+    }
+
+    @Test func unixListenSocketServesAndCloseIsHonoured() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim(listen: .unix(path: h.dir + "/shim.sock"))
+        let address = try SocketAddress(unixDomainSocketPath: h.dir + "/shim.sock")
+        #expect(
+            try await eventually {
+                let client = try await HTTPTestClient.connect(to: address, group: h.group)
+                defer { Task { await client.close() } }
+                return try await client.send([HTTPTestClient.subrequest(app: "x", path: "/")]).first?.status == .forbidden
+            })
+        let client = try await HTTPTestClient.connect(to: address, group: h.group)
+        let responses = try await client.send([
+            HTTPTestClient.subrequest(app: "live", path: "/", authorization: "Bearer good", keepAlive: false)
+        ])
+        #expect(responses.first?.status == .ok)
+        #expect(responses.first?.headers["connection"] == ["close"])
+        await client.close()
+        await h.finish(shim, fake)
+    }
+}
