@@ -1,0 +1,63 @@
+import AuthzCore
+import JOSE
+import JWTSupport
+
+/// Builds `jwks` steps. Steps naming the same source share one `JWKSCache` through the
+/// context's shared resources; the first fetch starts when the cache is made (not under
+/// check-config, which has no fetcher).
+public struct JWKSFactory: PluginFactory {
+    public let name = "jwks"
+    static let permitted: [JWSAlgorithm] = [.rs256, .rs384, .rs512, .ps256, .ps384, .ps512, .es256, .es384, .es512, .edDSA]
+
+    public init() {}
+
+    public func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin {
+        let settings = try Self.settings(config, context: context)
+        let options = try JWTOptions.parse(config, context: context, permitted: Self.permitted,
+                                           defaultAlgorithms: [.rs256], defaultRequireExp: true)
+        try config.finish()
+        let cache = try context.resources.resource(settings.resourceKey, as: JWKSCache.self) { () throws(ConfigError) in
+            JWKSCache(settings: settings, fetcher: context.fetcher, logger: context.logger)
+        }
+        cache.startIfIdle()
+        return JWKSPlugin(cache: cache, options: options, realm: context.appName)
+    }
+
+    /// Reads and checks the source keys: url, cache_ttl, min_refetch_interval, max_stale,
+    /// fetch_timeout, ca_file.
+    static func settings(_ config: ConfigTable, context: PluginContext) throws(ConfigError) -> JWKSSourceSettings {
+        let url = try config.requiredString("url")
+        guard validURL(url) else {
+            throw config.error("url", "url must be an https:// (or http://) URL with a host, not \"\(url.prefix(200))\"")
+        }
+        let ttl = try config.int("cache_ttl", min: 1, max: 7 * 86400) ?? 300
+        let refetch = try config.int("min_refetch_interval", min: 1, max: 86400) ?? 10
+        let stale = try config.int("max_stale", min: 0, max: 30 * 86400) ?? 86400
+        let timeout = try config.int("fetch_timeout", min: 1, max: 120) ?? 5
+        var caFile = try config.string("ca_file") ?? ""
+        if !caFile.isEmpty {
+            caFile = context.resolve(caFile)
+            if case .failure(let e) = readFileBytes(caFile, limit: 8 << 20) {
+                throw config.error("ca_file", "ca_file: \(e.message)")
+            }
+        }
+        return JWKSSourceSettings(url: url, caFile: caFile, cacheTTL: ttl, minRefetchInterval: refetch,
+                                  maxStale: stale, fetchTimeout: timeout)
+    }
+
+    /// `https://HOST...` or `http://HOST...`, with no whitespace or control characters.
+    static func validURL(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("https://") {
+            rest = url.dropFirst(8)
+        } else if lower.hasPrefix("http://") {
+            rest = url.dropFirst(7)
+        } else {
+            return false
+        }
+        guard !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return false }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return !host.isEmpty && !host.hasPrefix(":") && !host.contains("@")
+    }
+}
