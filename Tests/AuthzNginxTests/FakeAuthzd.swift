@@ -11,7 +11,8 @@ import NIOPosix
 ///
 /// It decides by app: `live` allows `Authorization: Bearer good` (forwarding `x-auth-subject`
 /// and echoing the path in `x-echo-path`) and otherwise answers 401 `no_token` with
-/// `www-authenticate`; `silent` never answers; `drop` closes the connection; anything else is
+/// `www-authenticate`; `silent` never answers; `drop` closes the connection; `wrong_id` answers
+/// with an id that was never sent; anything else is
 /// 403 `unknown_app`, and a line without `app` is 400 `bad_request`.
 final class FakeAuthzd: Sendable {
     let path: String
@@ -71,6 +72,8 @@ final class FakeAuthzd: Sendable {
             ]
         case "silent", "drop":
             return nil
+        case "wrong_id":
+            return ["allow": true, "status": 200, "reason": "ok"]
         default:
             return ["allow": false, "status": 403, "reason": "unknown_app"]
         }
@@ -99,7 +102,11 @@ final class FakeAuthzdHandler: ChannelInboundHandler {
             return
         }
         guard case .object(var answer) = FakeAuthzd.decide(request) else { return }
-        if let id = request["id"] { answer.members.insert((key: "id", value: id), at: 0) }
+        if request["app"]?.stringValue == "wrong_id" {
+            answer.members.insert((key: "id", value: 999_999_999), at: 0)
+        } else if let id = request["id"] {
+            answer.members.insert((key: "id", value: id), at: 0)
+        }
         write(context, .object(answer))
     }
 

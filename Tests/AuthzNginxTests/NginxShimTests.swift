@@ -226,6 +226,21 @@ import Testing
         await h.finish(shim, fake)
     }
 
+    /// An answer whose echoed id is not the oldest one pending means the stream is out of step:
+    /// it must not be handed to anyone (here it would even allow), and the connection is renewed.
+    @Test func answerWithAnotherIdIsRefusedAnd503AndTheConnectionReplaced() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim(connections: 1)
+        let good = HTTPTestClient.subrequest(app: "live", path: "/", authorization: "Bearer good")
+        #expect(try await eventually { try await ask(shim, h.group, good)?.status == .ok })
+        let response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: "wrong_id", path: "/"))
+        #expect(response?.status == .serviceUnavailable)
+        #expect(response?.headers["x-authz-reason"] == ["upstream_unavailable"])
+        #expect(try await eventually { try await ask(shim, h.group, good)?.status == .ok })
+        await h.finish(shim, fake)
+    }
+
     @Test func unixListenSocketServesAndCloseIsHonoured() async throws {
         let h = try Harness()
         let fake = try await h.startFake()
