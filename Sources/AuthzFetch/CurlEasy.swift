@@ -29,7 +29,7 @@ final class CurlEasy {
         /// headers of earlier hops are dropped.
         func addHeaderLine(_ bytes: UnsafeBufferPointer<UInt8>) {
             var line = Substring(decoding: bytes, as: UTF8.self)
-            while let last = line.last, last == "\r" || last == "\n" { line = line.dropLast() }
+            while let last = line.last, last.isNewline { line = line.dropLast() }
             if line.hasPrefix("HTTP/") {
                 headers = []
                 return
