@@ -36,13 +36,18 @@ public enum WireRequest: Sendable {
         var path: String?
         var headers = Headers()
         var idError: String?
+        // The id is read first so that a refusal of any other field still echoes it, wherever
+        // the client put it in the line.
+        for (key, value) in object.members where key == "id" {
+            switch value {
+            case .string, .number: id = value
+            default: idError = "id must be a string or a number"
+            }
+        }
         for (key, value) in object.members {
             switch key {
             case "id":
-                switch value {
-                case .string, .number: id = value
-                default: idError = "id must be a string or a number"
-                }
+                continue
             case "op":
                 guard case .string(let s) = value else { return .invalid(id: id, message: "op must be a string") }
                 op = s
