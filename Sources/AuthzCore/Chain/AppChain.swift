@@ -78,6 +78,8 @@ public struct ChainRun: Sendable {
             case .optional:
                 if result.allow {
                     headers.append(contentsOf: result.headers)
+                    // Its forwarded claims are in the answer, so they bound how long it may be cached.
+                    if let t = result.ttl { ttl = min(ttl ?? t, t) }
                     if subject == nil { subject = result.subject }
                 }
             }
