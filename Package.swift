@@ -100,7 +100,14 @@ let package = Package(
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: ["AuthzServer", "AuthzCore", "AuthzJSON"]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd"]),
-        .testTarget(name: "AuthzNginxTests", dependencies: ["AuthzNginx"]),
+        .testTarget(name: "AuthzNginxTests", dependencies: [
+            "AuthzNginx", "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // End-to-end: start the built binaries against real nginx, journald and an HTTPS JWKS server.
         .testTarget(name: "EndToEndTests", dependencies: ["AuthzJSON", "JOSE", "AuthzCrypto"]),
     ]

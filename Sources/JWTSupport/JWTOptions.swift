@@ -12,6 +12,12 @@ public struct JWTOptions: Sendable {
     /// Verified-token cache entries (0: off).
     public var cacheSize: Int
 
+    /// The keys `parse` reads.
+    public static let keys: Set<String> = [
+        "algorithms", "issuer", "audience", "leeway", "require_exp", "required_claims", "forward_claims",
+        "token_from", "token_cache_size",
+    ]
+
     /// Reads `algorithms`, `issuer`, `audience`, `leeway`, `require_exp`, `required_claims`,
     /// `forward_claims`, `token_from` and `token_cache_size` from a step's table.
     public static func parse(_ config: ConfigTable, context: PluginContext, permitted: [JWSAlgorithm],

@@ -56,6 +56,7 @@ public struct IPAllowlistFactory: PluginFactory {
     public init() {}
 
     public func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin {
+        try config.rejectUnknownKeys(known: ["allow", "trusted_proxies"])
         guard let list = try config.stringList("allow") else {
             throw config.error(nil, "ip_allowlist needs allow = [...] (Ant Media's default is [\"127.0.0.1\"])")
         }

@@ -74,6 +74,7 @@ public struct JWTHMACFactory: PluginFactory {
     public init() {}
 
     public func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin {
+        try config.rejectUnknownKeys(known: JWTOptions.keys.union(["secret", "secret_file", "secrets"]))
         let options = try JWTOptions.parse(config, context: context, permitted: Self.permitted,
                                            defaultAlgorithms: [.hs256], defaultRequireExp: false)
         var raw: [(kid: String?, bytes: [UInt8], key: String, line: Int)] = []

@@ -109,6 +109,14 @@ public final class ConfigTable {
     /// Marks a key as handled without reading it.
     public func markUsed(_ key: String) { used.insert(key) }
 
+    /// Fails on the first key outside `known` (besides those already read), before anything else
+    /// is validated: a misspelt key is then reported as such, not as a missing one.
+    public func rejectUnknownKeys(known: Set<String>) throws(ConfigError) {
+        for e in table.entries where !known.contains(e.key) && !used.contains(e.key) {
+            throw ConfigError(file: file, line: e.node.line, message: "unknown key \(qualified(e.key))")
+        }
+    }
+
     /// Fails on the first key nobody read.
     public func finish() throws(ConfigError) {
         for e in table.entries where !used.contains(e.key) {

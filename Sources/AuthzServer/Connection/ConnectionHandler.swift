@@ -41,12 +41,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         if draining { return }
+        // The closure must not touch `framer`, which is being mutated by `feed`.
+        let limit = framer.maxLineBytes
         framer.feed(&buffer) { event in
             switch event {
             case .line(let line): handleLine(line)
             case .tooLong:
                 shared.counters.badRequests.add(1, ordering: .relaxed)
-                emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(framer.maxLineBytes))"), id: nil)
+                emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(limit))"), id: nil)
             }
         }
     }
