@@ -1,6 +1,6 @@
 import AuthzCore
 import IPAllowlistPlugin
-// import JWKSPlugin TEMP
+import JWKSPlugin
 import JWTHMACPlugin
 
 /// The one place plugins are registered: adding a plugin is a folder under `plugins/` and a
@@ -10,7 +10,7 @@ public enum BuiltinPlugins {
         PluginRegistry([
             IPAllowlistFactory(),
             JWTHMACFactory(),
-            // JWKSFactory(),  TEMP
+            JWKSFactory(),
         ])
     }
 }
