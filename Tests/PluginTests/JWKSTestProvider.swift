@@ -81,9 +81,8 @@ final class JWKSTestProvider: @unchecked Sendable {
         // Write then rename, so the server never reads a half-written file.
         let tmp = dir + "/." + name + ".tmp"
         FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
-        _ = try? FileManager.default.replaceItemAt(URL(fileURLWithPath: dir + "/" + name), withItemAt: URL(fileURLWithPath: tmp))
-        if !FileManager.default.fileExists(atPath: dir + "/" + name) {
-            try? FileManager.default.moveItem(atPath: tmp, toPath: dir + "/" + name)
+        if rename(tmp, dir + "/" + name) != 0 {
+            Issue.record("cannot write \(name) for the JWKS test server")
         }
     }
 
