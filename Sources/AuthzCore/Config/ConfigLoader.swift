@@ -60,7 +60,7 @@ public struct ConfigLoader: Sendable {
                     let app = ConfigTable(file: path, table: t, path: "apps.\(entry.key)")
                     do {
                         apps[entry.key] = try buildApp(name: entry.key, table: app, baseDir: baseDir, tokenCacheSize: server.tokenCacheSize)
-                    } catch { errors.append(error) }
+                    } catch { errors.append(contentsOf: error.errors) }
                 }
             }
         } catch { errors.append(error) }
@@ -85,11 +85,17 @@ public struct ConfigLoader: Sendable {
                     errors.append(ConfigError(file: file, line: 1, message: "app \(appName) is also defined inline in \(path)"))
                     continue
                 }
+                let table: TOMLTable
                 do {
-                    let table = try Self.parseFile(file)
+                    table = try Self.parseFile(file)
+                } catch {
+                    errors.append(error)
+                    continue
+                }
+                do {
                     apps[appName] = try buildApp(name: appName, table: ConfigTable(file: file, table: table, path: ""),
                                                  baseDir: baseDir, tokenCacheSize: server.tokenCacheSize)
-                } catch { errors.append(error) }
+                } catch { errors.append(contentsOf: error.errors) }
             }
         case .failure(let message):
             if explicitAppsDir {
@@ -101,29 +107,46 @@ public struct ConfigLoader: Sendable {
         return Configuration(file: path, server: server, log: log, apps: apps, files: files)
     }
 
-    /// Builds one app's chain from a table with a `chain` array.
-    func buildApp(name: String, table: ConfigTable, baseDir: String, tokenCacheSize: Int) throws(ConfigError) -> AppChain {
-        guard let steps = try table.tableList("chain") else {
-            throw table.error(nil, "app \(name) has no [[chain]] steps")
+    /// Builds one app's chain from a table with a `chain` array. Every faulty step is reported,
+    /// not just the first, so one `check-config` run shows everything to fix.
+    func buildApp(name: String, table: ConfigTable, baseDir: String, tokenCacheSize: Int) throws(ConfigErrors) -> AppChain {
+        let steps: [ConfigTable]
+        do throws(ConfigError) {
+            guard let list = try table.tableList("chain") else {
+                throw table.error(nil, "app \(name) has no [[chain]] steps")
+            }
+            guard !list.isEmpty else { throw table.error("chain", "app \(name) has no [[chain]] steps") }
+            try table.finish()
+            steps = list
+        } catch {
+            throw ConfigErrors([error])
         }
-        guard !steps.isEmpty else { throw table.error("chain", "app \(name) has no [[chain]] steps") }
-        try table.finish()
         var built: [AppChain.Step] = []
+        var errors: [ConfigError] = []
         for step in steps {
-            let pluginName = try step.requiredString("plugin")
-            guard let factory = registry.factories[pluginName] else {
-                throw step.error("plugin", "unknown plugin \"\(pluginName)\" (known: \(registry.names.joined(separator: ", ")))")
+            do {
+                built.append(try buildStep(step, appName: name, baseDir: baseDir, tokenCacheSize: tokenCacheSize))
+            } catch {
+                errors.append(error)
             }
-            let controlText = try step.string("control") ?? "required"
-            guard let control = Control(rawValue: controlText) else {
-                throw step.error("control", "control must be required, sufficient or optional, not \"\(controlText)\"")
-            }
-            let context = PluginContext(baseDirectory: baseDir, appName: name, logger: logger, resources: resources,
-                                        fetcher: fetcher, tokenCacheSize: tokenCacheSize)
-            let plugin = try factory.makePlugin(config: step, context: context)
-            built.append(AppChain.Step(pluginName: pluginName, control: control, plugin: plugin))
         }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
         return AppChain(name: name, steps: built)
+    }
+
+    private func buildStep(_ step: ConfigTable, appName name: String, baseDir: String, tokenCacheSize: Int) throws(ConfigError) -> AppChain.Step {
+        let pluginName = try step.requiredString("plugin")
+        guard let factory = registry.factories[pluginName] else {
+            throw step.error("plugin", "unknown plugin \"\(pluginName)\" (known: \(registry.names.joined(separator: ", ")))")
+        }
+        let controlText = try step.string("control") ?? "required"
+        guard let control = Control(rawValue: controlText) else {
+            throw step.error("control", "control must be required, sufficient or optional, not \"\(controlText)\"")
+        }
+        let context = PluginContext(baseDirectory: baseDir, appName: name, logger: logger, resources: resources,
+                                    fetcher: fetcher, tokenCacheSize: tokenCacheSize)
+        let plugin = try factory.makePlugin(config: step, context: context)
+        return AppChain.Step(pluginName: pluginName, control: control, plugin: plugin)
     }
 
     static func parseServer(_ t: ConfigTable) throws(ConfigError) -> ServerSettings {
