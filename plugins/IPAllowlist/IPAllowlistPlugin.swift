@@ -17,7 +17,7 @@ public struct IPAllowlistPlugin: ChainPlugin {
             return .result(.denied(.ipNotAllowed, message: "the request has no remote_addr"))
         }
         var client = peer
-        if !trustedProxies.isEmpty, trustedProxies.contains(peer), let xff = request.headers["x-forwarded-for"] {
+        if !trustedProxies.isEmpty, trustedProxies.contains(peer), let xff = Self.forwardedFor(request.headers) {
             guard let a = clientAddress(forwardedFor: xff) else {
                 return .result(.denied(.ipNotAllowed, message: "X-Forwarded-For holds an address that does not parse"))
             }
@@ -25,6 +25,16 @@ public struct IPAllowlistPlugin: ChainPlugin {
         }
         if allow.contains(client) { return .result(.allowed()) }
         return .result(.denied(.ipNotAllowed, message: "address \(client) is not allowed"))
+    }
+
+    /// Every X-Forwarded-For header as one list: repeated headers are one comma-separated list in
+    /// order (RFC 9110 §5.3), and the entry our trusted proxy appended may be in the last of them.
+    static func forwardedFor(_ headers: Headers) -> String? {
+        var joined: String?
+        for e in headers.entries where e.name == "x-forwarded-for" {
+            joined = joined.map { $0 + "," + e.value } ?? e.value
+        }
+        return joined
     }
 
     /// The right-most address in X-Forwarded-For that is not a trusted proxy (or the left-most
