@@ -42,6 +42,11 @@ struct CIDRSet: Sendable {
                 return "\"\(text)\" has host bits set"
             }
             v6.append(V6(hi: addr.high, lo: addr.low, maskHi: maskHi, maskLo: maskLo))
+            // IPv4-mapped addresses are stored as IPv4, so a range that contains all of
+            // ::ffff:0:0/96 (such as ::/0) must also hold every IPv4 address to match them.
+            if 0 & maskHi == addr.high, 0x0000_FFFF_0000_0000 & maskLo == addr.low {
+                v4.append(V4(net: 0, mask: 0))
+            }
         }
         return nil
     }
