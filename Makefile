@@ -38,10 +38,14 @@ run: release
 
 # Unit tests and end-to-end tests (real nginx, journald, HTTPS JWKS server, systemd tools).
 test: deps
-	$(SWIFT) build
+	$(SWIFT) build --build-tests
 	Tests/support/journald.sh start
-	$(SWIFT) test --no-parallel 2>&1 | tee .build/test.log; status=$${PIPESTATUS[0]}; \
-		Tests/support/journald.sh stop; exit $$status
+	@set -o pipefail; status=0; $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test.log || status=$$?; \
+		Tests/support/journald.sh stop; \
+		total=$$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} .*/\1/p' .build/test.log | tail -n 1); \
+		failed=$$(grep -c '^✘ Test .* failed after' .build/test.log || true); \
+		echo "$$(( $${total:-0} - failed )) passed, $$failed failed"; \
+		exit $$status
 
 bench: deps
 	@for p in $(BENCH_PACKAGES); do dpkg-query -W $$p >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$p; }; done
