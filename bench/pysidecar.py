@@ -47,6 +47,8 @@ class Sidecar:
         if not isinstance(req, dict):
             return answer(None, False, 400, "bad_request")
         rid = req.get("id")
+        if req.get("op") == "ping":
+            return json.dumps({"id": rid, "ok": True} if rid is not None else {"ok": True}).encode() + b"\n"
         app = req.get("app")
         if not isinstance(app, str):
             return answer(rid, False, 400, "bad_request")
