@@ -196,9 +196,9 @@ struct JWKSCacheTests {
     }
 
     @Test func aCacheWithoutFetcherNeverFetchesAndAnswersUnavailable() {
-        let table = stepTable("url = \"https://idp.test/jwks.json\"")
+        let table = jwksStepTable("url = \"https://idp.test/jwks.json\"")
         let resources = SharedResources()
-        let plugin = try! JWKSFactory().makePlugin(config: table, context: testContext(fetcher: nil, resources: resources))
+        let plugin = try! JWKSFactory().makePlugin(config: table, context: jwksContext(fetcher: nil, resources: resources))
         guard case .result(let r) = plugin.evaluate(JWKSHarness().request(k1.token()), now: JWKSTestKey.now) else {
             Issue.record("a cache without fetcher waited")
             return

@@ -16,7 +16,7 @@ struct JWKSEndToEndTests {
     /// A step for the provider's URL plus extra TOML lines.
     func step(_ provider: JWKSTestProvider, _ extra: String = "", resources: SharedResources = SharedResources()) throws -> JWKSPlugin {
         let toml = "url = \"\(provider.url)\"\nca_file = \"\(provider.caFile)\"\n" + extra
-        let plugin = try JWKSFactory().makePlugin(config: stepTable(toml), context: testContext(fetcher: Self.fetcher, resources: resources))
+        let plugin = try JWKSFactory().makePlugin(config: jwksStepTable(toml), context: jwksContext(fetcher: Self.fetcher, resources: resources))
         return try #require(plugin as? JWKSPlugin)
     }
 

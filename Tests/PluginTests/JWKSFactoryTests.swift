@@ -7,9 +7,9 @@ import Testing
 
 /// The `jwks` step's configuration: defaults, validation with FILE:LINE, and cache sharing.
 struct JWKSFactoryTests {
-    func error(_ toml: String, context: PluginContext = testContext()) -> ConfigError? {
+    func error(_ toml: String, context: PluginContext = jwksContext()) -> ConfigError? {
         do {
-            _ = try JWKSFactory().makePlugin(config: stepTable(toml), context: context)
+            _ = try JWKSFactory().makePlugin(config: jwksStepTable(toml), context: context)
             return nil
         } catch {
             return error
@@ -17,12 +17,12 @@ struct JWKSFactoryTests {
     }
 
     @Test func defaultsFollowTheSpec() throws {
-        let table = stepTable("url = \"https://idp.test/jwks.json\"")
-        let s = try JWKSFactory.settings(table, context: testContext())
+        let table = jwksStepTable("url = \"https://idp.test/jwks.json\"")
+        let s = try JWKSFactory.settings(table, context: jwksContext())
         #expect(s == JWKSSourceSettings(url: "https://idp.test/jwks.json", caFile: "", cacheTTL: 300,
                                         minRefetchInterval: 10, maxStale: 86400, fetchTimeout: 5))
-        let plugin = try #require(try JWKSFactory().makePlugin(config: stepTable("url = \"https://idp.test/jwks.json\""),
-                                                                context: testContext()) as? JWKSPlugin)
+        let plugin = try #require(try JWKSFactory().makePlugin(config: jwksStepTable("url = \"https://idp.test/jwks.json\""),
+                                                                context: jwksContext()) as? JWKSPlugin)
         #expect(plugin.options.algorithms == [.rs256])
         #expect(plugin.options.policy.requireExp == true)
     }
@@ -30,7 +30,7 @@ struct JWKSFactoryTests {
     @Test func everyKeyIsRead() throws {
         let dir = JWKSTestProvider.scratch()
         FileManager.default.createFile(atPath: dir + "/extra.pem", contents: Data("x".utf8))
-        let table = stepTable("""
+        let table = jwksStepTable("""
             url = "http://idp.test:8080/certs"
             algorithms = ["ES256", "EdDSA"]
             cache_ttl = 60
@@ -46,7 +46,7 @@ struct JWKSFactoryTests {
             forward_claims = { sub = "x-sub" }
             token_from = ["cookie:jwt"]
             """)
-        let context = testContext(baseDirectory: dir)
+        let context = jwksContext(baseDirectory: dir)
         let plugin = try #require(try JWKSFactory().makePlugin(config: table, context: context) as? JWKSPlugin)
         #expect(plugin.cache.settings == JWKSSourceSettings(url: "http://idp.test:8080/certs", caFile: dir + "/extra.pem",
                                                              cacheTTL: 60, minRefetchInterval: 5, maxStale: 600, fetchTimeout: 2))
@@ -85,14 +85,14 @@ struct JWKSFactoryTests {
         let fetcher = ScriptedFetcher()
         fetcher.hold()
         let resources = SharedResources()
-        let a = try #require(try JWKSFactory().makePlugin(config: stepTable("url = \"https://idp.test/jwks.json\""),
-                                                           context: testContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
-        let b = try #require(try JWKSFactory().makePlugin(config: stepTable("url = \"https://idp.test/jwks.json\"\nissuer = \"x\""),
-                                                           context: testContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
+        let a = try #require(try JWKSFactory().makePlugin(config: jwksStepTable("url = \"https://idp.test/jwks.json\""),
+                                                           context: jwksContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
+        let b = try #require(try JWKSFactory().makePlugin(config: jwksStepTable("url = \"https://idp.test/jwks.json\"\nissuer = \"x\""),
+                                                           context: jwksContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
         #expect(a.cache === b.cache)
         #expect(fetcher.fetchCount == 1)
-        let other = try #require(try JWKSFactory().makePlugin(config: stepTable("url = \"https://other.test/jwks.json\""),
-                                                               context: testContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
+        let other = try #require(try JWKSFactory().makePlugin(config: jwksStepTable("url = \"https://other.test/jwks.json\""),
+                                                               context: jwksContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
         #expect(other.cache !== a.cache)
         #expect(fetcher.fetchCount == 2)
         let reporting = resources.all.compactMap { $0.resource as? any StatsReporting }
@@ -106,12 +106,12 @@ struct JWKSFactoryTests {
         fetcher.serve(keys: [key.jwk()])
         let resources = SharedResources()
         resources.beginLoad()
-        let first = try #require(try JWKSFactory().makePlugin(config: stepTable("url = \"https://idp.test/jwks.json\""),
-                                                               context: testContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
+        let first = try #require(try JWKSFactory().makePlugin(config: jwksStepTable("url = \"https://idp.test/jwks.json\""),
+                                                               context: jwksContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
         resources.commitLoad()
         resources.beginLoad()
-        let second = try #require(try JWKSFactory().makePlugin(config: stepTable("url = \"https://idp.test/jwks.json\""),
-                                                                context: testContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
+        let second = try #require(try JWKSFactory().makePlugin(config: jwksStepTable("url = \"https://idp.test/jwks.json\""),
+                                                                context: jwksContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
         resources.commitLoad()
         #expect(first.cache === second.cache)
         #expect(fetcher.fetchCount == 1)

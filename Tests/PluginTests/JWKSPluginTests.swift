@@ -6,7 +6,7 @@ import JOSE
 import Testing
 
 /// A token with any header, signed by `key`.
-func rawToken(header: JSONObject, claims: JSONObject = JWKSTestKey.validClaims(), key: PrivateKey, alg: JWSAlgorithm) -> String {
+func jwksRawToken(header: JSONObject, claims: JSONObject = JWKSTestKey.validClaims(), key: PrivateKey, alg: JWSAlgorithm) -> String {
     var w = JSONWriter()
     w.write(.object(header))
     var input = Base64URL.encode(w.bytes) + "."
@@ -155,7 +155,7 @@ struct JWKSPluginTests {
         for kid in ["real", "evil"] {
             let header = JSONObject([("alg", "RS256"), ("kid", .string(kid)), ("jwk", attacker.jwk()),
                                      ("jku", "https://evil.test/jwks.json"), ("x5u", "https://evil.test/cert.pem")])
-            let r = h.evaluate(rawToken(header: header, key: JWKSTestKey.rsaOther, alg: .rs256))
+            let r = h.evaluate(jwksRawToken(header: header, key: JWKSTestKey.rsaOther, alg: .rs256))
             #expect(r?.allow == false)
             #expect(r?.reason == (kid == "real" ? .badSignature : .unknownKid))
         }

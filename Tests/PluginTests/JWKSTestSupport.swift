@@ -142,11 +142,11 @@ final class ScriptedFetcher: HTTPFetcher {
 }
 
 /// A `ConfigTable` from TOML text, as one chain step's keys.
-func stepTable(_ toml: String, file: String = "apps.d/test.toml") -> ConfigTable {
+func jwksStepTable(_ toml: String, file: String = "apps.d/test.toml") -> ConfigTable {
     ConfigTable(file: file, table: try! TOML.parse(toml), path: "chain[0]")
 }
 
-func testContext(fetcher: (any HTTPFetcher)? = nil, resources: SharedResources = SharedResources(),
+func jwksContext(fetcher: (any HTTPFetcher)? = nil, resources: SharedResources = SharedResources(),
                  baseDirectory: String = "") -> PluginContext {
     PluginContext(baseDirectory: baseDirectory, appName: "test", logger: Logger(label: "jwks-test"),
                   resources: resources, fetcher: fetcher)
@@ -161,8 +161,8 @@ struct JWKSHarness {
 
     init(_ toml: String = "url = \"https://idp.test/jwks.json\"\nalgorithms = [\"RS256\", \"RS384\", \"RS512\", \"PS256\", \"PS384\", \"PS512\", \"ES256\", \"ES384\", \"ES512\", \"EdDSA\"]",
          tokenCacheSize: Int = 100) {
-        let table = stepTable(toml)
-        let context = testContext()
+        let table = jwksStepTable(toml)
+        let context = jwksContext()
         let settings = try! JWKSFactory.settings(table, context: context)
         let options = try! JWTOptions.parse(table, context: context, permitted: JWKSFactory.permitted,
                                             defaultAlgorithms: [.rs256], defaultRequireExp: true)
