@@ -139,6 +139,28 @@ struct NginxEndToEndTests {
         #expect(stack.shim.process.isRunning && stack.shim.process.pid == shimPID)
     }
 
+    /// example-site.conf's optional decision cache: an allow is kept for the ttl authzd gave
+    /// (so it outlives an authzd outage), under a key of app, address and Authorization;
+    /// a denial (no-store) is never kept.
+    @Test func decisionCacheKeepsAllowsForTheirTTLButNeverDenials() throws {
+        let stack = try NginxStack(apps: Self.apps, decisionCache: true)
+        let alice = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
+        let bob = try mintToken(secret: Self.liveSecret, claims: ["sub=bob"], expiresIn: 300)
+        let list = "/LiveApp/rest/v2/broadcasts/list/0/10"
+        #expect(try stack.request(list, headers: ["Authorization: \(alice)"]).status == 200, "\(stack.logs)")
+        #expect(try stack.request(list).status == 401)
+
+        try stack.stopDaemon()
+        // Only the cache can answer now: the allow it kept, with the identity it carried.
+        let cached = try stack.request(Self.create, method: "POST", headers: ["Authorization: \(alice)"])
+        #expect(cached.status == 200, "\(stack.logs)")
+        #expect(try EchoUpstream.Seen(body: cached.body).values("X-Auth-Subject") == ["alice"])
+        // Not kept: the 401, a token never seen, and the same token from another address.
+        #expect(try stack.request(list).status == 500)
+        #expect(try stack.request(list, headers: ["Authorization: \(bob)"]).status == 500)
+        #expect(try stack.request(list, headers: ["Authorization: \(alice)"], from: "127.0.0.2").status == 500)
+    }
+
     @Test func manyConcurrentClientsEachGetTheirOwnAnswer() throws {
         let stack = try NginxStack(apps: Self.apps)
         let forged = try mintToken(secret: Self.webrtcSecret, claims: ["sub=eve"])

@@ -13,14 +13,16 @@ final class NginxStack: @unchecked Sendable {
     let shim: ShimUnderTest
     let nginx: NginxUnderTest
 
-    init(apps: [String: String]) throws {
+    /// `decisionCache`: run example-site.conf's caching variant of `/_authz`.
+    init(apps: [String: String], decisionCache: Bool = false) throws {
         dir = try TempDirectory("nginx")
         self.apps = apps
         socketPath = dir.file("authzd.sock")
         daemon = try DaemonUnderTest(apps: apps, socketPath: socketPath)
         upstream = try EchoUpstream(dir: dir)
         shim = try ShimUnderTest(upstream: socketPath, dir: dir)
-        nginx = try NginxUnderTest(dir: dir, shimPort: shim.port, upstreamPort: upstream.port)
+        nginx = try NginxUnderTest(dir: dir, shimPort: shim.port, upstreamPort: upstream.port,
+                               decisionCache: decisionCache)
     }
 
     /// Stops authzd (SIGTERM); nginx and the shim keep running.

@@ -21,21 +21,24 @@ final class NginxUnderTest: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var errorLog: String { (try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "" }
 
-    init(dir: TempDirectory, shimPort: Int, upstreamPort: Int) throws {
+    /// With `decisionCache`, the site is example-site.conf's commented caching variant of
+    /// `/_authz`, uncommented (with its `proxy_cache_path`) in place of the plain include.
+    init(dir: TempDirectory, shimPort: Int, upstreamPort: Int, decisionCache: Bool = false) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             Issue.record("\(Self.executable) is missing: install nginx-light (`make test` does)")
             throw TestFailure("no nginx")
         }
         prefix = dir.file("nginx")
         let fm = FileManager.default
-        for sub in ["conf/authzd", "logs", "tmp"] {
+        for sub in ["conf/authzd", "logs", "tmp", "cache"] {
             try fm.createDirectory(atPath: prefix + "/" + sub, withIntermediateDirectories: true)
         }
         var attempt = 0
         while true {
             attempt += 1
             let port = try Loopback.freePort()
-            try Self.writeConfiguration(prefix: prefix, port: port, shimPort: shimPort, upstreamPort: upstreamPort)
+            try Self.writeConfiguration(prefix: prefix, port: port, shimPort: shimPort, upstreamPort: upstreamPort,
+                                        decisionCache: decisionCache)
             let p = try ChildProcess(Self.executable, ["-p", prefix + "/", "-c", "conf/nginx.conf", "-e", "logs/error.log"],
                                      logPath: prefix + "/logs/stdout-\(attempt).log")
             if eventually(timeout: 20, { Loopback.accepts(port: port) || !p.isRunning }) && p.isRunning {
@@ -54,14 +57,22 @@ final class NginxUnderTest: @unchecked Sendable {
 
     /// Lays out `prefix/conf`: the generated main file and the snippets under `authzd/`, where
     /// example-site.conf expects them (`include authzd/...;` is relative to the conf directory).
-    static func writeConfiguration(prefix: String, port: Int, shimPort: Int, upstreamPort: Int) throws {
+    static func writeConfiguration(prefix: String, port: Int, shimPort: Int, upstreamPort: Int,
+                                   decisionCache: Bool = false) throws {
         let fm = FileManager.default
+        var site = [
+            ("listen 80;", "listen 127.0.0.1:\(port);"),
+            ("server 127.0.0.1:5080;", "server 127.0.0.1:\(upstreamPort);"),
+        ]
+        if decisionCache {
+            site += [
+                ("#proxy_cache_path /var/cache/nginx/authz ", "proxy_cache_path \(prefix)/cache/authz "),
+                ("    include authzd/authzd.conf;\n", ""),
+            ]
+        }
         let rewrites: [String: [(String, String)]] = [
             "authzd-upstream.conf": [("server 127.0.0.1:9180;", "server 127.0.0.1:\(shimPort);")],
-            "example-site.conf": [
-                ("listen 80;", "listen 127.0.0.1:\(port);"),
-                ("server 127.0.0.1:5080;", "server 127.0.0.1:\(upstreamPort);"),
-            ],
+            "example-site.conf": site,
         ]
         let names = try fm.contentsOfDirectory(atPath: snippets.path).filter { $0.hasSuffix(".conf") }
         for name in rewrites.keys where !names.contains(name) {
@@ -82,6 +93,9 @@ final class NginxUnderTest: @unchecked Sendable {
                     throw TestFailure("deploy/nginx/\(name) has \(count) copies of `\(old)`, the test expects one; update NginxUnderTest")
                 }
                 text = text.replacingOccurrences(of: old, with: new)
+            }
+            if decisionCache && name == "example-site.conf" {
+                text = try uncommentCachingLocation(text)
             }
             try text.write(toFile: target, atomically: true, encoding: .utf8)
         }
@@ -106,5 +120,18 @@ final class NginxUnderTest: @unchecked Sendable {
 
             """
         try main.write(toFile: prefix + "/conf/nginx.conf", atomically: true, encoding: .utf8)
+    }
+
+    /// Uncomments the block from `    #location = /_authz {` to its `    #}`, the caching variant.
+    static func uncommentCachingLocation(_ text: String) throws -> String {
+        var lines = text.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(of: "    #location = /_authz {"),
+              let end = lines[start...].firstIndex(of: "    #}") else {
+            throw TestFailure("deploy/nginx/example-site.conf has no commented caching /_authz location; update NginxUnderTest")
+        }
+        for i in start...end where lines[i].hasPrefix("    #") {
+            lines[i] = "    " + lines[i].dropFirst(5)
+        }
+        return lines.joined(separator: "\n")
     }
 }
