@@ -10,6 +10,7 @@ public struct JWTVerdict: Sendable {
     public init(realm: String, options: JWTOptions) {
         self.realm = realm
         self.options = options
+        self.quotedRealm = Self.quoted(realm)
     }
 
     /// The reason code for a JOSE error (the one place this mapping lives).
@@ -27,17 +28,31 @@ public struct JWTVerdict: Sendable {
         }
     }
 
+    /// The realm as an RFC 9110 quoted-string, built once: an inline app's name may hold `"` or
+    /// `\`, which would otherwise end the string early and let the name forge challenge parameters.
+    private let quotedRealm: String
+
+    private static func quoted(_ realm: String) -> String {
+        var out = "\""
+        for c in realm.unicodeScalars {
+            if c == "\"" || c == "\\" { out.append("\\") }
+            // Control characters cannot be sent in a header at all.
+            out.unicodeScalars.append(c.value < 0x20 || c.value == 0x7F ? "?" : c)
+        }
+        return out + "\""
+    }
+
     /// 401 with `WWW-Authenticate: Bearer realm=…` when no token was sent.
     public func noToken() -> StepResult {
         .denied(.noToken, status: 401, message: "no token in the request",
-                headers: [("www-authenticate", "Bearer realm=\"\(realm)\"")])
+                headers: [("www-authenticate", "Bearer realm=\(quotedRealm)")])
     }
 
     /// 401 with an `invalid_token` challenge.
     public func invalid(_ reason: Reason, message: String) -> StepResult {
         let description = reason.code.split(separator: "_").joined(separator: " ")
         return .denied(reason, status: 401, message: message,
-                       headers: [("www-authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\"")])
+                       headers: [("www-authenticate", "Bearer realm=\(quotedRealm), error=\"invalid_token\", error_description=\"\(description)\"")])
     }
 
     public func invalid(_ error: JOSEError) -> StepResult {
