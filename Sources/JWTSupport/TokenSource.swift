@@ -51,6 +51,8 @@ public enum TokenSource: Sendable, Equatable {
             }
         }
         while v.last == " " { v = v.dropLast() }
+        // "Bearer" with nothing after it carries no credentials: no_token, not a malformed token.
+        if v.utf8.count == 6, v.lowercased() == "bearer" { return nil }
         return v.isEmpty ? nil : String(v)
     }
 }
