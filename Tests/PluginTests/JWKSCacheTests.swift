@@ -205,4 +205,21 @@ struct JWKSCacheTests {
         }
         #expect(r.reason == .jwksUnavailable)
     }
+
+    @Test func theBackgroundRefreshRunsUntilShutdown() async throws {
+        // Fresh for one second (cache_ttl = 1), so refreshed about every 0.8 s on the real clock.
+        let fetcher = ScriptedFetcher()
+        fetcher.serve(keys: [k1.jwk()])
+        let cache = JWKSCache(settings: JWKSSourceSettings(url: "https://idp.test/jwks.json", cacheTTL: 1, minRefetchInterval: 1),
+                              fetcher: fetcher, logger: .init(label: "jwks-test"))
+        cache.startIfIdle()
+        for _ in 0..<200 where fetcher.fetchCount < 3 {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(fetcher.fetchCount >= 3)
+        cache.shutdown()
+        let after = fetcher.fetchCount
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        #expect(fetcher.fetchCount == after)
+    }
 }
