@@ -119,6 +119,28 @@ struct NginxEndToEndTests {
         #expect(try EchoUpstream.Seen(body: open.body).values("X-Auth-Subject") == [])
     }
 
+    /// The mapping headers are nginx's to set: a client sending them changes nothing, and the
+    /// app is the one nginx routes the normalised path to, whatever the raw path says.
+    @Test func clientCannotChooseItsAppOrAddress() throws {
+        let stack = try NginxStack(apps: Self.apps)
+        let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"])
+        // StreamApp would let 127.0.0.1 in without a token.
+        let app = try stack.request(Self.create, method: "POST", headers: ["X-Authz-App: StreamApp"])
+        #expect(app.status == 401, "\(stack.logs)")
+        #expect(app.header("X-Authz-Reason") == "no_token")
+
+        let address = try stack.request(Self.create, method: "POST",
+                                        headers: ["Authorization: \(token)", "X-Real-IP: 127.0.0.1", "X-Forwarded-For: 127.0.0.1"],
+                                        from: "127.0.0.2")
+        #expect(address.status == 403)
+        #expect(address.header("X-Authz-Reason") == "ip_not_allowed")
+
+        let dotted = try stack.request("/StreamApp/rest/../../LiveApp/rest/v2/broadcasts/create", method: "POST",
+                                       options: ["--path-as-is"])
+        #expect(dotted.status == 401)
+        #expect(!dotted.body.contains("\"path\""))
+    }
+
     @Test func failsClosedWhileAuthzdIsDownAndRecoversWithoutRestarts() throws {
         let stack = try NginxStack(apps: Self.apps)
         let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"])

@@ -33,16 +33,19 @@ enum Curl {
     static var executable: String { "/usr/bin/curl" }
 
     /// The arguments for one request: `-i` so the head comes back with the body.
-    static func arguments(_ url: String, method: String = "GET", headers: [String] = [], from source: String? = nil) -> [String] {
-        var args = ["-sS", "-i", "--max-time", "20", "-X", method]
+    /// `options` go to curl as they are (e.g. `--path-as-is`).
+    static func arguments(_ url: String, method: String = "GET", headers: [String] = [], from source: String? = nil,
+                          options: [String] = []) -> [String] {
+        var args = ["-sS", "-i", "--max-time", "20", "-X", method] + options
         for h in headers { args += ["-H", h] }
         if let source { args += ["--interface", source] }
         return args + [url]
     }
 
     /// Runs one request to completion.
-    static func request(_ url: String, method: String = "GET", headers: [String] = [], from source: String? = nil) throws -> CurlResponse {
-        let r = try runCommand(executable, arguments(url, method: method, headers: headers, from: source))
+    static func request(_ url: String, method: String = "GET", headers: [String] = [], from source: String? = nil,
+                        options: [String] = []) throws -> CurlResponse {
+        let r = try runCommand(executable, arguments(url, method: method, headers: headers, from: source, options: options))
         guard r.status == 0 else { throw TestFailure("curl \(url) failed (\(r.status)): \(r.stderr)") }
         return try CurlResponse(curlOutput: r.stdout)
     }

@@ -38,8 +38,9 @@ final class NginxStack: @unchecked Sendable {
     }
 
     /// One request through nginx to `path` (e.g. "/LiveApp/rest/v2/broadcasts/create").
-    func request(_ path: String, method: String = "GET", headers: [String] = [], from source: String? = nil) throws -> CurlResponse {
-        try Curl.request(nginx.baseURL + path, method: method, headers: headers, from: source)
+    func request(_ path: String, method: String = "GET", headers: [String] = [], from source: String? = nil,
+                 options: [String] = []) throws -> CurlResponse {
+        try Curl.request(nginx.baseURL + path, method: method, headers: headers, from: source, options: options)
     }
 
     /// Logs of every part, for a failing test's message.
