@@ -20,6 +20,7 @@ public final class Daemon: @unchecked Sendable {
     let notifier = SystemdNotifier()
     let shared: ServerShared
     let loader: ConfigLoader
+    let fetcher = CurlFetcher(threads: 2)
     private var group: MultiThreadedEventLoopGroup?
     private var loops: [LoopState] = []
     private var serverChannel: Channel?
@@ -38,7 +39,7 @@ public final class Daemon: @unchecked Sendable {
         let resources = SharedResources()
         self.shared = ServerShared(resources: resources, logger: logger)
         self.loader = ConfigLoader(registry: BuiltinPlugins.registry, resources: resources,
-                                   fetcher: CurlFetcher(), logger: logger)
+                                   fetcher: fetcher, logger: logger)
     }
 
     /// Loads the configuration without serving (used before logging is bootstrapped).
@@ -295,6 +296,7 @@ public final class Daemon: @unchecked Sendable {
             deadline.cancel()
         }
         shared.resources.shutdownAll()
+        fetcher.shutdown()
         try? group?.syncShutdownGracefully()
         if let path = boundPath { unlink(path) }
         logger.notice("authzd stopped")
