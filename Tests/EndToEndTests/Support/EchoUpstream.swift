@@ -35,6 +35,7 @@ final class EchoUpstream: @unchecked Sendable {
     struct Seen {
         let method: String
         let path: String
+        let bodyLength: Int
         let headers: [(name: String, value: String)]
 
         /// Every value received under this name (case-insensitive), in order.
@@ -50,6 +51,7 @@ final class EchoUpstream: @unchecked Sendable {
             }
             self.method = method
             self.path = path
+            bodyLength = json["body_length"]?.numberValue?.int64.map { Int($0) } ?? -1
             headers = list.compactMap { pair in
                 guard case .array(let p) = pair, p.count == 2, let n = p[0].stringValue, let v = p[1].stringValue else { return nil }
                 return (n, v)
