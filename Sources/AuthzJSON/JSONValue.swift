@@ -28,8 +28,12 @@ public struct JSONNumber: Sendable, Equatable {
         self.double = Double(value)
     }
 
+    /// A Double as JSON. JSON has no NaN or infinity: those are written as `null`, so a
+    /// computed ratio (0/0 in a stats answer) can never make the line unparseable.
     public init(_ value: Double) {
-        if value.rounded() == value, abs(value) < 1e15 {
+        if !value.isFinite {
+            self.text = "null"
+        } else if value.rounded() == value, abs(value) < 1e15 {
             self.text = String(Int64(value))
         } else {
             self.text = "\(value)"
