@@ -55,4 +55,12 @@ import Testing
         }
         #expect(JSONValue(floatLiteral: 3.0).jsonString == "3")
     }
+
+    @Test func nonFiniteDoublesStillWriteValidJSON() throws {
+        for d in [Double.nan, .infinity, -.infinity] {
+            let value: JSONValue = ["rate": .number(JSONNumber(d))]
+            let text = value.jsonString
+            #expect(try JSONParser.parse(text)["rate"] == .null, "\(text)")
+        }
+    }
 }
