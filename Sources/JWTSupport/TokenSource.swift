@@ -32,9 +32,10 @@ public enum TokenSource: Sendable, Equatable {
             guard let value = request.headers[name] else { return nil }
             return TokenSource.stripBearer(value)
         case .cookie(let name):
-            return request.cookie(name)
+            // An empty value ("jwt=") carries no credentials: no_token, not malformed_token.
+            return request.cookie(name).flatMap { $0.isEmpty ? nil : $0 }
         case .query(let name):
-            return request.queryParameter(name)
+            return request.queryParameter(name).flatMap { $0.isEmpty ? nil : $0 }
         }
     }
 
