@@ -36,6 +36,9 @@ public struct JWTOptions: Sendable {
         }
         let issuers = try config.stringOrList("issuer") ?? []
         let audiences = try config.stringOrList("audience") ?? []
+        // An empty list would silently turn the check off; say so instead.
+        if config.has("issuer"), issuers.isEmpty { throw config.error("issuer", "issuer must not be empty (leave it out to accept any)") }
+        if config.has("audience"), audiences.isEmpty { throw config.error("audience", "audience must not be empty (leave it out to skip the check)") }
         let leeway = try config.int("leeway", min: 0, max: 86400) ?? 0
         let requireExp = try config.bool("require_exp") ?? defaultRequireExp
         let required = try config.stringList("required_claims") ?? []

@@ -59,6 +59,38 @@ public struct JWTVerdict: Sendable {
         invalid(Self.reason(for: error.code), message: error.message)
     }
 
+    /// The outcome of reading a token before any key is involved.
+    public enum Parsed: Sendable {
+        case token(CompactJWS)
+        case denied(StepResult)
+    }
+
+    /// Parses a compact JWS strictly and refuses an `alg` outside the step's list, before any
+    /// key is looked at (so an HS256 token "signed" with a public key stops here).
+    public func parse(_ token: String) -> Parsed {
+        let jws: CompactJWS
+        do {
+            jws = try CompactJWS.parse(token)
+        } catch {
+            return .denied(invalid(error))
+        }
+        guard options.algorithms.contains(jws.algorithm) else {
+            return .denied(invalid(.algNotAllowed, message: "algorithm \(jws.algorithm.rawValue) is not allowed here"))
+        }
+        return .token(jws)
+    }
+
+    /// For a token whose signature is verified (or cached as verified): the claim checks, then
+    /// the allow. Time claims are checked here on every call, cache hit or not.
+    public func decide(claims: JSONObject, now: Int64) -> StepResult {
+        do {
+            try options.policy.validate(claims, now: now)
+        } catch {
+            return invalid(error)
+        }
+        return allow(claims: claims, now: now)
+    }
+
     /// An allow carrying forwarded claims, the subject and a TTL bounded by `exp`.
     public func allow(claims: JSONObject, now: Int64) -> StepResult {
         var headers: [(String, String)] = []

@@ -111,6 +111,16 @@ public final class JWKSCache: StatsReporting {
 
     /// The current keys if they may serve; otherwise a fetch to wait on (one that is running,
     /// or a new one if the rate limit allows), or why there are no keys.
+    /// The key set while it is fresh, without starting a fetch (the verified-token fast path;
+    /// a stale set goes through `lookup`, which starts its refresh).
+    func freshSnapshot() -> KeySnapshot? {
+        let now = clock()
+        return state.withLock { s in
+            guard let snap = s.snapshot, now < snap.freshUntil else { return nil }
+            return snap
+        }
+    }
+
     func lookup() -> Lookup {
         let now = clock()
         var started: FetchAttempt?

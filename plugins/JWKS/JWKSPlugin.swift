@@ -21,16 +21,14 @@ public struct JWKSPlugin: ChainPlugin {
 
     public func evaluate(_ request: CheckRequest, now: Int64) -> StepOutcome {
         guard let token = options.token(in: request) else { return .result(verdict.noToken()) }
-        let jws: CompactJWS
-        do {
-            jws = try CompactJWS.parse(token)
-        } catch {
-            return .result(verdict.invalid(error))
+        // A token already verified under the current key set skips parsing and the signature.
+        if let current = cache.freshSnapshot(), let claims = tokens.claims(for: token, generation: current.generation) {
+            return .result(verdict.decide(claims: claims, now: now))
         }
-        // Before any key is looked at: an HS256 token "signed" with the provider's public key
-        // stops here.
-        guard options.algorithms.contains(jws.algorithm) else {
-            return .result(verdict.invalid(.algNotAllowed, message: "algorithm \(jws.algorithm.rawValue) is not allowed here"))
+        let jws: CompactJWS
+        switch verdict.parse(token) {
+        case .token(let t): jws = t
+        case .denied(let d): return .result(d)
         }
         let snapshot: KeySnapshot
         switch cache.lookup() {
@@ -39,7 +37,7 @@ public struct JWKSPlugin: ChainPlugin {
         case .unavailable(let why): return .result(.denied(.jwksUnavailable, status: 503, message: why))
         }
         if let claims = tokens.claims(for: token, generation: snapshot.generation) {
-            return .result(check(claims, now: now))
+            return .result(verdict.decide(claims: claims, now: now))
         }
         let key: VerificationKey
         switch Self.select(jws, in: snapshot.keys) {
@@ -56,7 +54,7 @@ public struct JWKSPlugin: ChainPlugin {
             return .result(verdict.invalid(.badSignature, message: "signature does not verify"))
         }
         tokens.insert(token, claims: jws.claims, generation: snapshot.generation)
-        return .result(check(jws.claims, now: now))
+        return .result(verdict.decide(claims: jws.claims, now: now))
     }
 
     /// Which key may verify a token.
@@ -89,14 +87,5 @@ public struct JWKSPlugin: ChainPlugin {
         case 0: return .unknownKid("token has no kid and no key fits \(jws.algorithm.rawValue)")
         default: return .refused(.unknownKid, "token has no kid and \(fitting.count) keys fit \(jws.algorithm.rawValue)")
         }
-    }
-
-    private func check(_ claims: JSONObject, now: Int64) -> StepResult {
-        do {
-            try options.policy.validate(claims, now: now)
-        } catch {
-            return verdict.invalid(error)
-        }
-        return verdict.allow(claims: claims, now: now)
     }
 }

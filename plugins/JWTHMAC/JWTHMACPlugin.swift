@@ -20,16 +20,12 @@ public struct JWTHMACPlugin: ChainPlugin {
     public func evaluate(_ request: CheckRequest, now: Int64) -> StepOutcome {
         guard let token = options.token(in: request) else { return .result(verdict.noToken()) }
         if let claims = cache.claims(for: token) {
-            return .result(check(claims, now: now))
+            return .result(verdict.decide(claims: claims, now: now))
         }
         let jws: CompactJWS
-        do {
-            jws = try CompactJWS.parse(token)
-        } catch {
-            return .result(verdict.invalid(error))
-        }
-        guard options.algorithms.contains(jws.algorithm) else {
-            return .result(verdict.invalid(.algNotAllowed, message: "algorithm \(jws.algorithm.rawValue) is not allowed here"))
+        switch verdict.parse(token) {
+        case .token(let t): jws = t
+        case .denied(let d): return .result(d)
         }
         var candidates = secrets
         if let kid = jws.kid {
@@ -47,24 +43,13 @@ public struct JWTHMACPlugin: ChainPlugin {
             guard let key = secret.keys[jws.algorithm] else { continue }
             if JWSVerifier.verify(jws, hmac: key) {
                 cache.insert(token, claims: jws.claims)
-                return .result(check(jws.claims, now: now))
+                return .result(verdict.decide(claims: jws.claims, now: now))
             }
         }
         return .result(verdict.invalid(.badSignature, message: "signature does not verify"))
     }
-
-    private func check(_ claims: AuthzJSONObject, now: Int64) -> StepResult {
-        do {
-            try options.policy.validate(claims, now: now)
-        } catch {
-            return verdict.invalid(error)
-        }
-        return verdict.allow(claims: claims, now: now)
-    }
 }
 
-import AuthzJSON
-typealias AuthzJSONObject = JSONObject
 
 /// Builds `jwt_hmac` steps.
 public struct JWTHMACFactory: PluginFactory {

@@ -57,6 +57,11 @@ public struct ConfigLoader: Sendable {
                         errors.append(ConfigError(file: path, line: entry.node.line, message: "apps.\(entry.key) must be a table"))
                         continue
                     }
+                    guard Self.isValidAppName(entry.key) else {
+                        errors.append(ConfigError(file: path, line: entry.node.line,
+                                                  message: "app name \"\(entry.key)\" may only use letters, digits, '.', '_' and '-'"))
+                        continue
+                    }
                     let app = ConfigTable(file: path, table: t, path: "apps.\(entry.key)")
                     do {
                         apps[entry.key] = try buildApp(name: entry.key, table: app, baseDir: baseDir, tokenCacheSize: server.tokenCacheSize)
