@@ -126,6 +126,25 @@ struct CoreEndToEndTests {
         }
     }
 
+    @Test func aClientThatWritesFasterThanItReadsLosesNothing() throws {
+        let d = try DaemonUnderTest(apps: Self.specApps)
+        let c = try d.client()
+        let n = 100_000
+        var batch = [UInt8]()
+        for i in 0..<n { batch += Array("{\"id\":\(i),\"app\":\"antmedia\",\"remote_addr\":\"127.0.0.1\"}\n".utf8) }
+        // The writer blocks whenever the daemon stops reading (its answers are not read yet);
+        // the reader below drains them, so everything must arrive, in order.
+        let payload = batch
+        let writer = Thread { try? c.send(bytes: payload) }
+        writer.start()
+        var inOrder = 0
+        for i in 0..<n {
+            guard let a = try? c.readJSON() else { break }
+            if a["id"] == .number(JSONNumber(i)) && a["allow"] == .bool(true) { inOrder += 1 }
+        }
+        #expect(inOrder == n)
+    }
+
     @Test func badLinesGetTheirOwnAnswersAndTheConnectionGoesOn() throws {
         let d = try DaemonUnderTest(apps: Self.specApps)
         let c = try d.client()

@@ -186,6 +186,18 @@ final class ConnectionHandler: ChannelInboundHandler {
         let buffer = context.channel.allocator.buffer(bytes: output)
         output.removeAll(keepingCapacity: output.capacity <= 1 << 16)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        // A client that pipelines without reading its answers must not make us buffer without
+        // bound: stop reading until the socket drains.
+        if !context.channel.isWritable, !draining {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !draining {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func closeIfDrained() {

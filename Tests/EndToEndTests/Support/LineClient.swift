@@ -2,7 +2,7 @@ import AuthzJSON
 import Foundation
 
 /// A blocking client for authzd's socket protocol, for tests: send lines, read answer lines.
-final class LineClient {
+final class LineClient: @unchecked Sendable {
     let fd: Int32
     private var pending: [UInt8] = []
 
