@@ -33,15 +33,29 @@ public struct JSONParser {
 
     /// Parses a complete JSON text.
     public static func parse(_ bytes: some Collection<UInt8>, options: Options = Options()) throws(JSONError) -> JSONValue {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { (buf) throws(JSONError) -> JSONValue in
-            var p = Cursor(buf: buf, options: options)
-            p.skipWhitespace()
-            let v = try p.parseValue(depth: 0)
-            p.skipWhitespace()
-            guard p.pos == buf.count else { throw JSONError("unexpected data after the JSON value", offset: p.pos) }
-            return v
+        // Contiguous input (arrays, ByteBuffer views) is parsed in place; anything else is copied once.
+        let inPlace = bytes.withContiguousStorageIfAvailable { buf in
+            Result { () throws(JSONError) -> JSONValue in try parse(buffer: buf, options: options) }
         }
+        if let inPlace { return try inPlace.get() }
+        return try Array(bytes).withUnsafeBufferPointer { (buf) throws(JSONError) -> JSONValue in
+            try parse(buffer: buf, options: options)
+        }
+    }
+
+    /// Parses bytes in place (the request path hands over the socket buffer's bytes, uncopied).
+    public static func parse(_ raw: UnsafeRawBufferPointer, options: Options = Options()) throws(JSONError) -> JSONValue {
+        try parse(buffer: UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count),
+                  options: options)
+    }
+
+    static func parse(buffer buf: UnsafeBufferPointer<UInt8>, options: Options) throws(JSONError) -> JSONValue {
+        var p = Cursor(buf: buf, options: options)
+        p.skipWhitespace()
+        let v = try p.parseValue(depth: 0)
+        p.skipWhitespace()
+        guard p.pos == buf.count else { throw JSONError("unexpected data after the JSON value", offset: p.pos) }
+        return v
     }
 
     /// Parses a complete JSON text from a string.

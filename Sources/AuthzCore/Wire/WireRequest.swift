@@ -84,12 +84,10 @@ public enum WireRequest: Sendable {
         default: return .invalid(id: id, message: "unknown op \"\(op)\" (check, ping or stats)")
         }
         guard let app else { return .invalid(id: id, message: "app is required") }
-        var request = CheckRequest(id: id, app: app, remoteAddr: remoteAddr, method: method, path: path, headers: headers)
-        if let remoteAddr {
-            guard let ip = IPAddress(remoteAddr) else {
-                return .invalid(id: id, message: "remote_addr is not an IPv4 or IPv6 address")
-            }
-            request.remoteIP = ip
+        // CheckRequest parses the address once; nil back means it did not parse.
+        let request = CheckRequest(id: id, app: app, remoteAddr: remoteAddr, method: method, path: path, headers: headers)
+        if remoteAddr != nil, request.remoteIP == nil {
+            return .invalid(id: id, message: "remote_addr is not an IPv4 or IPv6 address")
         }
         return .check(request)
     }
