@@ -4,12 +4,7 @@ import AuthzJSON
 public enum WireAnswer {
     /// Appends the answer to a `check`, with its `\n`.
     public static func encode(_ d: Decision, id: JSONValue?, into w: inout JSONWriter) {
-        w.bytes.append(UInt8(ascii: "{"))
-        if let id {
-            w.writeRaw("\"id\":")
-            w.write(id)
-            w.bytes.append(UInt8(ascii: ","))
-        }
+        openAnswer(id: id, into: &w)
         w.writeRaw("\"allow\":")
         w.writeBool(d.allow)
         w.writeRaw(",\"status\":")
@@ -41,14 +36,19 @@ public enum WireAnswer {
         w.writeRaw("}\n")
     }
 
-    /// Appends `{"id":…,"ok":true}` or, with stats, `{"id":…,"ok":true,"stats":{…}}`.
-    public static func encodeOK(id: JSONValue?, stats: JSONValue? = nil, into w: inout JSONWriter) {
+    /// `{` and, when the request had one, its `"id":…,`.
+    private static func openAnswer(id: JSONValue?, into w: inout JSONWriter) {
         w.bytes.append(UInt8(ascii: "{"))
         if let id {
             w.writeRaw("\"id\":")
             w.write(id)
             w.bytes.append(UInt8(ascii: ","))
         }
+    }
+
+    /// Appends `{"id":…,"ok":true}` or, with stats, `{"id":…,"ok":true,"stats":{…}}`.
+    public static func encodeOK(id: JSONValue?, stats: JSONValue? = nil, into w: inout JSONWriter) {
+        openAnswer(id: id, into: &w)
         w.writeRaw("\"ok\":true")
         if let stats {
             w.writeRaw(",\"stats\":")
