@@ -10,6 +10,8 @@ struct WindowSnapshot: Sendable {
     var errors = 0
     /// Rate mode: requests that were due while their connection already had `depth` in flight.
     var late = 0
+    /// Rate mode: pacing ticks that sent something (how finely arrivals were spread).
+    var ticks = 0
     var seconds = 0.0
 
     static func empty() -> WindowSnapshot {
@@ -23,6 +25,7 @@ struct WindowSnapshot: Sendable {
         denied += other.denied
         errors += other.errors
         late += other.late
+        ticks += other.ticks
         seconds = max(seconds, other.seconds)
     }
 }
@@ -99,6 +102,7 @@ final class LoopState: @unchecked Sendable {
         let due = Int(rate * Double(now - rateStart) / 1e9) - issued
         guard due > 0 else { return }
         issued += due
+        if recording { window.ticks += 1 }
         for _ in 0..<due {
             let h = handlers[nextHandler % handlers.count]
             nextHandler &+= 1

@@ -44,6 +44,7 @@ struct Report {
         if let rate {
             members.append(("rate", .number(JSONNumber(rate))))
             members.append(("late", .number(JSONNumber(window.late))))
+            members.append(("pacing_ticks_per_sec", .number(JSONNumber(window.seconds > 0 ? (Double(window.ticks) / window.seconds).rounded() : 0))))
         }
         return JSONValue.object(JSONObject(members)).jsonString
     }
@@ -56,7 +57,10 @@ struct Report {
         lines.append("throughput   \(fixed(decisionsPerSecond, 0)) decisions/s")
         lines.append("latency us   p50 \(percentile(50))  p90 \(percentile(90))  p99 \(percentile(99))  p99.9 \(percentile(99.9))  max \(window.histogram.totalCount == 0 ? 0 : window.histogram.max)")
         lines.append("decisions    \(window.allowed) allowed, \(window.denied) denied, \(window.errors) errors")
-        if rate != nil { lines.append("late         \(window.late) requests waited for a free slot") }
+        if rate != nil {
+            lines.append("late         \(window.late) requests waited for a free slot")
+            lines.append("pacing       \(window.seconds > 0 ? Int(Double(window.ticks) / window.seconds) : 0) sending ticks/s")
+        }
         return lines.joined(separator: "\n")
     }
 
