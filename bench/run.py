@@ -652,10 +652,14 @@ def targets(results):
     osl, rs = results.get("openssl_rsa2048_verify_per_sec_1core"), rate("rs256_distinct")
     target("RS256 distinct vs openssl verify/s (1 core)", round(rs / osl, 2) if rs and osl else None,
            ">= 0.7x", rs and osl and rs >= 0.7 * osl, f"authzd {rs} /s vs openssl {osl} /s")
+    # "Cached >= HS256 rate" read both ways: against HS256 that verifies its HMAC on every
+    # request (distinct tokens), and against HS256 answered from its own cache (one token).
     for name in ("rs256", "es256", "eddsa"):
         cached = rate(f"{name}_repeated")
-        target(f"{name} cached >= HS256 rate", round(cached / hs, 2) if cached and hs else None, ">= 1.0x",
-               cached and hs and cached >= hs, f"{cached} /s vs HS256 {hs} /s")
+        target(f"{name} cached >= HS256 verifying", round(cached / hsd, 2) if cached and hsd else None,
+               ">= 1.0x", cached and hsd and cached >= hsd, f"{cached} /s vs HS256 distinct {hsd} /s")
+        target(f"{name} cached >= HS256 cached", round(cached / hs, 2) if cached and hs else None, ">= 1.0x",
+               cached and hs and cached >= hs, f"{cached} /s vs HS256 repeated {hs} /s")
     floor, chain = rate("nginx_floor"), rate("nginx_chain")
     target("nginx chain vs nginx floor", round(chain / floor, 2) if chain and floor else None, ">= 0.6x",
            chain and floor and chain >= 0.6 * floor, f"chain {chain} req/s vs floor {floor} req/s")
