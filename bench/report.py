@@ -51,6 +51,11 @@ def render(r):
     out.append(f"Measured on {m['nproc']} cores ({m['cpu_model']}), {m.get('memory_gib')} GiB, "
                f"Linux {m['kernel']}; {m.get('swift') or 'swift'}; {m.get('openssl')}; {m.get('nginx')}; "
                f"wrk ({m.get('wrk')}); Python {m.get('python')} with PyJWT {m.get('pyjwt')}.")
+    if m.get("commit"):
+        dirty = m.get("uncommitted_sources") or []
+        out.append("")
+        out.append(f"Release build of commit `{m['commit']}`"
+                   + (f" with uncommitted changes to {', '.join(dirty)}." if dirty else " (no uncommitted changes to the sources)."))
     out.append("")
     rep = r.get("repeat", 1)
     out.append(f"Each scenario: {r['warmup_s']:g} s warm-up, then {r['duration_s']:g} s measured"

@@ -144,7 +144,17 @@ def machine():
         except (OSError, IndexError, subprocess.TimeoutExpired):
             return None
 
+    def git(*args):
+        try:
+            return subprocess.run(["git", "-C", ROOT] + list(args), capture_output=True, text=True,
+                                  timeout=30).stdout.strip() or None
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
     return {
+        # What was measured: the release build of this tree (uncommitted changes listed).
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_sources": [l[3:] for l in (git("status", "--porcelain", "--", "Sources", "plugins") or "").splitlines()],
         "nproc": os.cpu_count(),
         "cpu_model": model,
         "kernel": platform.release(),
