@@ -191,20 +191,30 @@ public struct JSONParser {
         mutating func parseString() throws(JSONError) -> String {
             let start = pos
             pos += 1
-            // Fast path: no escapes.
+            // Fast path: no escapes. Tokens, names and addresses are ASCII: those need no UTF-8
+            // validation, and String(decoding:) over ASCII is a plain copy (the generic
+            // validating initializer was a sixth of a cached decision's cost).
             var scan = pos
+            var ascii = true
             while scan < buf.count {
                 let c = buf[scan]
                 if c == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: buf[pos..<scan])
-                    guard let s = String(validating: slice, as: UTF8.self) else {
-                        throw JSONError("invalid UTF-8 in string", offset: start)
+                    let s: String
+                    if ascii {
+                        s = String(decoding: slice, as: UTF8.self)
+                    } else {
+                        guard let v = Self.validatedString(slice) else {
+                            throw JSONError("invalid UTF-8 in string", offset: start)
+                        }
+                        s = v
                     }
                     pos = scan + 1
                     return s
                 }
                 if c == UInt8(ascii: "\\") { break }
                 if c < 0x20 { throw JSONError("control character in string", offset: scan) }
+                if c >= 0x80 { ascii = false }
                 scan += 1
             }
             // Slow path with escapes.
@@ -248,8 +258,24 @@ public struct JSONParser {
                     throw JSONError("invalid escape", offset: pos - 1)
                 }
             }
-            guard let s = String(validating: out, as: UTF8.self) else { throw JSONError("invalid UTF-8 in string", offset: start) }
+            guard let s = out.withUnsafeBufferPointer({ Self.validatedString($0) }) else {
+                throw JSONError("invalid UTF-8 in string", offset: start)
+            }
             return s
+        }
+
+        /// Strict UTF-8 (no overlongs, surrogates or bytes past U+10FFFF), else nil.
+        static func validatedString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+            var it = bytes.makeIterator()
+            var decoder = UTF8()
+            loop: while true {
+                switch decoder.decode(&it) {
+                case .scalarValue: continue
+                case .emptyInput: break loop
+                case .error: return nil
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
 
         mutating func hex4() throws(JSONError) -> UInt32 {

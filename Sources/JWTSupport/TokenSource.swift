@@ -40,20 +40,40 @@ public enum TokenSource: Sendable, Equatable {
     }
 
     /// Ant Media accepts the token raw or after `Bearer `; so do we, with any capitalisation.
+    /// Works on UTF-8 bytes: this runs for every request.
     static func stripBearer(_ value: String) -> String? {
-        var v = Substring(value)
-        while v.first == " " { v = v.dropFirst() }
-        if v.utf8.count > 7 {
-            let prefix = v.utf8.prefix(7)
-            let bearer: [UInt8] = Array("bearer ".utf8)
-            if zip(prefix, bearer).allSatisfy({ ($0 | 0x20) == $1 || ($0 == 0x20 && $1 == 0x20) }) {
-                v = v.dropFirst(7)
-                while v.first == " " { v = v.dropFirst() }
-            }
+        let u = value.utf8
+        var start = u.startIndex
+        var end = u.endIndex
+        while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+        while end > start {
+            let before = u.index(before: end)
+            guard u[before] == 0x20 || u[before] == 0x09 else { break }
+            end = before
         }
-        while v.last == " " { v = v.dropLast() }
-        // "Bearer" with nothing after it carries no credentials: no_token, not a malformed token.
-        if v.utf8.count == 6, v.lowercased() == "bearer" { return nil }
-        return v.isEmpty ? nil : String(v)
+        if u.distance(from: start, to: end) >= 7 {
+            var i = start
+            var matches = true
+            for expected in "bearer".utf8 {
+                if u[i] | 0x20 != expected { matches = false; break }
+                i = u.index(after: i)
+            }
+            if matches, u[i] == 0x20 || u[i] == 0x09 {
+                start = i
+                while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+            }
+        } else if u.distance(from: start, to: end) == 6 {
+            // A bare "Bearer" carries no token.
+            var i = start
+            var bare = true
+            for expected in "bearer".utf8 {
+                if u[i] | 0x20 != expected { bare = false; break }
+                i = u.index(after: i)
+            }
+            if bare { return nil }
+        }
+        guard start < end else { return nil }
+        if start == u.startIndex && end == u.endIndex { return value }
+        return String(value[start..<end])
     }
 }
