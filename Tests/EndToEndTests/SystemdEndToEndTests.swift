@@ -57,6 +57,38 @@ struct SystemdEndToEndTests {
         _ = d.stop()
     }
 
+    @Test func readyWaitsForTheFirstKeyFetchToEnd() throws {
+        // An HTTPS "provider" that accepts TCP connections and never answers: the first fetch
+        // ends only by fetch_timeout. READY must come after that fetch has ended.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 16)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        let port = UInt16(bigEndian: addr.sin_port)
+
+        let dir = try TempDirectory("ready")
+        let notify = try NotifySocket(path: dir.file("notify"))
+        let d = try DaemonUnderTest(apps: ["idp": """
+            [[chain]]
+            plugin = "jwks"
+            url = "https://127.0.0.1:\(port)/jwks.json"
+            fetch_timeout = 1
+            min_refetch_interval = 30
+            """], environment: Self.notifyEnvironment(notify))
+        _ = try #require(notify.waitFor("READY=1", timeout: 20))
+        let source = try #require(d.stats()["jwks"]?.arrayValue?.first)
+        #expect(source["fetches"] == 1)
+        #expect(source["fetching"] == .bool(false), "READY came while the first fetch was still running")
+        #expect(source["last_result"] != "never fetched")
+        _ = d.stop()
+    }
+
     @Test func watchdogIsPingedAtHalfTheInterval() throws {
         let dir = try TempDirectory("wd")
         let notify = try NotifySocket(path: dir.file("notify"))

@@ -31,3 +31,17 @@ extension JWKSCache {
         return .object(o)
     }
 }
+
+extension JWKSCache: StartupWaiting {
+    /// The first fetch (started when the configuration loaded): READY waits for it, bounded by
+    /// `fetch_timeout`, so a restart does not make the first requests wait.
+    public func whenStarted(_ callback: @escaping @Sendable () -> Void) {
+        if let attempt = currentAttempt() {
+            attempt.whenReady(callback)
+        } else {
+            callback()
+        }
+    }
+
+    public var maxStartupWait: Double { Double(settings.fetchTimeout) + 0.5 }
+}

@@ -107,6 +107,11 @@ public final class JWKSCache: StatsReporting {
 
     func clockReading() -> Double { clock() }
 
+    /// The fetch in flight, if any.
+    func currentAttempt() -> FetchAttempt? {
+        state.withLock { $0.inFlight }
+    }
+
     // MARK: - The request path
 
     /// The current keys if they may serve; otherwise a fetch to wait on (one that is running,

@@ -73,3 +73,12 @@ public protocol StatsReporting: SharedResource {
     var statsKey: String { get }
     var stats: JSONValue { get }
 }
+
+/// A shared resource with start-up work worth finishing before the daemon reports READY (a JWKS
+/// source's first fetch), so the first requests need not wait for it.
+public protocol StartupWaiting: SharedResource {
+    /// Calls back once, on any thread, when the start-up work has finished or failed (at once
+    /// when there is none). The daemon waits at most `maxStartupWait` seconds whatever happens.
+    func whenStarted(_ callback: @escaping @Sendable () -> Void)
+    var maxStartupWait: Double { get }
+}

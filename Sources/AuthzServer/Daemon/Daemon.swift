@@ -106,6 +106,7 @@ public final class Daemon: @unchecked Sendable {
         }
 
         installSignalHandlers()
+        waitForStartup()
         _ = notifier.ready(status: statusLine(decisionsPerSecond: 0, denyShare: 0))
         logger.notice("authzd ready: \(configuration.apps.count) apps from \(configPath)")
         startTimers()
@@ -139,6 +140,22 @@ public final class Daemon: @unchecked Sendable {
             if let uid, settings.allowedUIDs.contains(uid) { return addHandler() }
             logger.warning("refusing a connection from uid \(uid.map(String.init) ?? "unknown"): not in allowed_uids")
             return channel.close()
+        }
+    }
+
+    /// Holds READY back until start-up work (first JWKS fetches) is done, at most as long as the
+    /// slowest of them may take (their fetch_timeout); requests are already being answered.
+    private func waitForStartup() {
+        let waiting = shared.resources.all.compactMap { $0.resource as? any StartupWaiting }
+        guard !waiting.isEmpty else { return }
+        let group = DispatchGroup()
+        for w in waiting {
+            group.enter()
+            w.whenStarted { group.leave() }
+        }
+        let limit = waiting.map(\.maxStartupWait).max() ?? 0
+        if group.wait(timeout: .now() + limit) == .timedOut {
+            logger.warning("some JWKS sources had no keys after \(limit) s; ready without them")
         }
     }
 
