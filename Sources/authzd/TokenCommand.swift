@@ -53,7 +53,11 @@ struct Mint: ParsableCommand {
             payload[String(c[..<eq])] = Self.typedValue(String(c[c.index(after: eq)...]))
         }
         if let expiresIn {
-            payload["exp"] = .number(JSONNumber(Int(time(nil)) + expiresIn))
+            let (exp, overflow) = Int(time(nil)).addingReportingOverflow(expiresIn)
+            guard !overflow, abs(expiresIn) <= 100 * 365 * 86400 else {
+                throw ValidationError("--expires-in must be within 100 years")
+            }
+            payload["exp"] = .number(JSONNumber(exp))
         }
         print(JWSSigner.sign(claims: payload, kid: kid, hmac: HMACKey(algorithm: hash, key: key)))
     }

@@ -82,6 +82,13 @@ struct CLIEndToEndTests {
         #expect(deny.stdout.contains("no_token"))
     }
 
+    @Test func mintRefusesAnAbsurdLifetimeWithoutCrashing() throws {
+        let r = try runCommand(try TestEnvironment.binary("authzd"),
+                               ["token", "mint", "--secret", "x", "--expires-in", "9223372036854775807"])
+        #expect(r.status == 64, "\(r.stderr)")   // ArgumentParser's validation error, not a trap
+        #expect(r.stderr.contains("expires-in"))
+    }
+
     @Test func versionPrintsAVersion() throws {
         let r = try runCommand(try TestEnvironment.binary("authzd"), ["version"])
         #expect(r.status == 0)

@@ -145,6 +145,58 @@ struct CoreEndToEndTests {
         #expect(inOrder == n)
     }
 
+    @Test func answersPipelinedBehindAWaitingDecisionArriveInOrder() throws {
+        // One request waits for keys (a provider that never answers, fetch_timeout 2); thousands
+        // of lines behind it must wait, with reading paused past a bound, and all be answered.
+        let provider = try HangingListener()
+        var apps = Self.specApps
+        apps["idp"] = provider.jwksApp(fetchTimeout: 2)
+        let d = try DaemonUnderTest(apps: apps)
+        let c = try d.client()
+        let n = 20_000
+        var batch = Array("{\"id\":0,\"app\":\"idp\",\"remote_addr\":\"127.0.0.1\",\"headers\":{\"authorization\":\"Bearer \(unverifiableRS256Token)\"}}\n".utf8)
+        for i in 1...n { batch += Array("{\"id\":\(i),\"op\":\"ping\"}\n".utf8) }
+        let payload = batch
+        let writer = Thread { try? c.send(bytes: payload) }
+        writer.start()
+        let first = try c.readJSON()
+        #expect(first["id"] == 0)
+        #expect(first["reason"] == "jwks_unavailable")
+        var inOrder = 0
+        for i in 1...n {
+            guard let a = try? c.readJSON() else { break }
+            if a["id"] == .number(JSONNumber(i)) { inOrder += 1 }
+        }
+        #expect(inOrder == n)
+    }
+
+    @Test func aLastLineWithoutNewlineIsAnsweredOnHalfClose() throws {
+        let d = try DaemonUnderTest(apps: Self.specApps)
+        let c = try d.client()
+        try c.send("{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,\"app\":\"antmedia\",\"remote_addr\":\"127.0.0.1\"}")
+        c.shutdownWrite()
+        #expect(try c.readJSON()["id"] == 1)
+        let last = try c.readJSON()
+        #expect(last["id"] == 2)
+        #expect(last["allow"] == .bool(true))
+        #expect(c.readLine() == nil)
+    }
+
+    @Test func aFailedReloadLeavesNoKeySourceBehind() throws {
+        let provider = try HangingListener()
+        let d = try DaemonUnderTest(apps: Self.specApps)
+        try d.dir.write("apps.d/zbad.toml", provider.jwksApp(fetchTimeout: 1) + """
+
+
+            [[chain]]
+            plugin = "ip_allowlist"
+            allow = []
+            """)
+        d.reload()
+        #expect(eventually { (try? d.stats()["last_reload_error"]?.stringValue)?.contains("zbad.toml") == true })
+        #expect(try d.stats()["jwks"]?.arrayValue?.isEmpty == true)
+    }
+
     @Test func badLinesGetTheirOwnAnswersAndTheConnectionGoesOn() throws {
         let d = try DaemonUnderTest(apps: Self.specApps)
         let c = try d.client()
@@ -157,6 +209,7 @@ struct CoreEndToEndTests {
             ("{\"app\":\"antmedia\",\"headers\":{\"a\":1}}", "bad_request"),  // header not a string
             ("{\"app\":\"antmedia\",\"headers\":[]}", "bad_request"),
             ("{\"app\":\"antmedia\",\"remote_addr\":\"999.1.1.1\"}", "bad_request"),
+            ("{\"app\":\"antmedia\",\"remote_addr\":\"127.0.0.1\\u0000evil\"}", "bad_request"),  // NUL inside
             ("{\"op\":\"reboot\"}", "bad_request"),
             ("{\"app\":\"antmedia\",\"remote_addr\":\"127.0.0.1\"", "bad_request"),  // truncated
             ("", "bad_request"),

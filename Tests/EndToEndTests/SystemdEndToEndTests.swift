@@ -60,33 +60,33 @@ struct SystemdEndToEndTests {
     @Test func readyWaitsForTheFirstKeyFetchToEnd() throws {
         // An HTTPS "provider" that accepts TCP connections and never answers: the first fetch
         // ends only by fetch_timeout. READY must come after that fetch has ended.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(listener, 16)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
-        let port = UInt16(bigEndian: addr.sin_port)
-
+        let provider = try HangingListener()
         let dir = try TempDirectory("ready")
         let notify = try NotifySocket(path: dir.file("notify"))
-        let d = try DaemonUnderTest(apps: ["idp": """
-            [[chain]]
-            plugin = "jwks"
-            url = "https://127.0.0.1:\(port)/jwks.json"
-            fetch_timeout = 1
-            min_refetch_interval = 30
-            """], environment: Self.notifyEnvironment(notify))
+        let d = try DaemonUnderTest(apps: ["idp": provider.jwksApp(fetchTimeout: 1)],
+                                    environment: Self.notifyEnvironment(notify))
         _ = try #require(notify.waitFor("READY=1", timeout: 20))
         let source = try #require(d.stats()["jwks"]?.arrayValue?.first)
         #expect(source["fetches"] == 1)
         #expect(source["fetching"] == .bool(false), "READY came while the first fetch was still running")
         #expect(source["last_result"] != "never fetched")
         _ = d.stop()
+    }
+
+    @Test func sigtermAnswersARequestWaitingForKeysThenExitsZero() throws {
+        let provider = try HangingListener()
+        // READY (and the start-up fetch) is not awaited here: the request below waits on a fetch.
+        let d = try DaemonUnderTest(apps: ["idp": provider.jwksApp(fetchTimeout: 3)])
+        let c = try d.client()
+        try c.send("{\"id\":1,\"app\":\"idp\",\"remote_addr\":\"127.0.0.1\",\"headers\":{\"authorization\":\"Bearer \(unverifiableRS256Token)\"}}\n{\"id\":2,\"op\":\"ping\"}\n")
+        usleep(200_000)
+        d.process.signal(SIGTERM)
+        let first = try c.readJSON()
+        #expect(first["id"] == 1)
+        #expect(first["reason"] == "jwks_unavailable")
+        #expect(first["status"] == 503)
+        #expect(try c.readJSON()["id"] == 2)
+        #expect(d.process.waitForExit(timeout: 15) == 0)
     }
 
     @Test func watchdogIsPingedAtHalfTheInterval() throws {

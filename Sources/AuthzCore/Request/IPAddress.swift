@@ -36,6 +36,11 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: some StringProtocol) {
         let s = String(text)
         guard !s.isEmpty, s.utf8.count <= 45 else { return nil }
+        // inet_pton reads a C string: a NUL inside would end it early ("127.0.0.1\0evil").
+        // Only hex digits, dots and colons can make an address.
+        guard s.utf8.allSatisfy({ c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46) || c == 0x2E || c == 0x3A
+        }) else { return nil }
         if s.utf8.contains(UInt8(ascii: ":")) {
             var a = in6_addr()
             guard inet_pton(AF_INET6, s, &a) == 1 else { return nil }

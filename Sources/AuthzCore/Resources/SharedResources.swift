@@ -9,11 +9,13 @@ public protocol SharedResource: AnyObject, Sendable {
 
 /// Resources by key, kept across configuration reloads. A load records which keys it used; when
 /// the new configuration is applied, resources it did not use are shut down; when the load
-/// fails, nothing is dropped.
+/// fails, what it created is shut down and the old configuration's resources stay as they were.
 public final class SharedResources: Sendable {
     private struct State {
         var resources: [String: any SharedResource] = [:]
         var touched: Set<String> = []
+        /// Made by the load under way.
+        var created: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -32,13 +34,30 @@ public final class SharedResources: Sendable {
         return state.withLock { s in
             if let raced = s.resources[key] as? R { return raced }
             s.resources[key] = made
+            s.created.insert(key)
             return made
         }
     }
 
     /// Starts recording which resources a load uses.
     public func beginLoad() {
-        state.withLock { $0.touched = [] }
+        state.withLock {
+            $0.touched = []
+            $0.created = []
+        }
+    }
+
+    /// After a load failed: shuts down and forgets what it created (a failed reload leaves no
+    /// fetching cache behind); what the running configuration uses is untouched.
+    public func abortLoad() {
+        let dropped: [any SharedResource] = state.withLock { s in
+            let made = s.resources.filter { s.created.contains($0.key) }
+            for k in made.keys { s.resources.removeValue(forKey: k) }
+            s.created = []
+            s.touched = []
+            return Array(made.values)
+        }
+        for r in dropped { r.shutdown() }
     }
 
     /// After a successful load has been applied: shuts down what it did not use.
@@ -46,6 +65,7 @@ public final class SharedResources: Sendable {
         let dropped: [any SharedResource] = state.withLock { s in
             let gone = s.resources.filter { !s.touched.contains($0.key) }
             for k in gone.keys { s.resources.removeValue(forKey: k) }
+            s.created = []
             return Array(gone.values)
         }
         for r in dropped { r.shutdown() }

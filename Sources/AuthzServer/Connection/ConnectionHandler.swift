@@ -22,6 +22,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var output: [UInt8] = []
     private var context: ChannelHandlerContext?
     private var draining = false
+    /// Reading is paused: the client is not reading its answers, or too many answers wait
+    /// behind a pending decision.
+    private var readingPaused = false
+    /// Answers that may wait behind a pending decision before reading pauses.
+    static let maxWaitingAnswers = 1024
 
     init(loop: LoopState, shared: ServerShared, maxLineBytes: Int) {
         self.loop = loop
@@ -65,8 +70,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         if let e = event as? ChannelEvent, e == .inputClosed {
-            // The client half-closed: answer what is pending, then close.
+            // The client half-closed: answer its last line even without a newline, answer what
+            // is pending, then close.
+            if !draining, let last = framer.takeUnterminatedLine() {
+                handleLine(last)
+            }
             draining = true
+            flush()
             closeIfDrained()
             return
         }
@@ -140,6 +150,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             queue.fill(seq, with: w.bytes)
             queue.drainReady(into: &output)
             flush()
+            updateReading()
             closeIfDrained()
         case .pending(let again, let resource):
             wait(on: resource, seq: seq, run: again, request: request, app: app, runtime: runtime)
@@ -170,6 +181,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             var w = JSONWriter(capacity: 128)
             WireAnswer.encode(decision, id: id, into: &w)
             queue.appendReady(w.bytes)
+            updateReading()
         }
     }
 
@@ -178,6 +190,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             output.append(contentsOf: bytes)
         } else {
             queue.appendReady(bytes)
+            updateReading()
         }
     }
 
@@ -186,18 +199,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         let buffer = context.channel.allocator.buffer(bytes: output)
         output.removeAll(keepingCapacity: output.capacity <= 1 << 16)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        // A client that pipelines without reading its answers must not make us buffer without
-        // bound: stop reading until the socket drains.
-        if !context.channel.isWritable, !draining {
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        }
+        updateReading()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, !draining {
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-        }
+        updateReading()
         context.fireChannelWritabilityChanged()
+    }
+
+    /// A client must not make us buffer without bound, whether by not reading its answers (the
+    /// socket stops being writable) or by pipelining behind a decision that waits for keys
+    /// (answers pile up in the queue): reading pauses until that clears.
+    private func updateReading() {
+        guard let context, !draining else { return }
+        let pause = !context.channel.isWritable || queue.waitingCount > Self.maxWaitingAnswers
+        guard pause != readingPaused else { return }
+        readingPaused = pause
+        context.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
     }
 
     private func closeIfDrained() {

@@ -75,6 +75,14 @@ struct LineFramer {
 
     /// True when a line is half-read (shutdown uses this to know nothing is lost).
     var hasPartialLine: Bool { partial != nil }
+
+    /// The unterminated last line, when the client closed its side after sending it: it is
+    /// still a request and gets its answer.
+    mutating func takeUnterminatedLine() -> ByteBuffer? {
+        defer { partial = nil }
+        guard let p = partial, p.readableBytes > 0 else { return nil }
+        return Self.trimCR(p)
+    }
 }
 
 extension ByteBuffer {

@@ -229,11 +229,13 @@ public final class Daemon: @unchecked Sendable {
                 logger.notice("reloaded: \(configuration.apps.count) apps, generation \(generation)")
                 _ = notifier.ready(status: statusLine(decisionsPerSecond: 0, denyShare: 0))
             } catch let error as ConfigErrors {
+                shared.resources.abortLoad()
                 for e in error.errors { logger.error("reload failed: \(e.description)") }
                 let first = error.errors.first?.description ?? "invalid configuration"
                 shared.lastReloadError.withLock { $0 = first }
                 _ = notifier.ready(status: "reload failed (\(first)); serving the previous configuration")
             } catch {
+                shared.resources.abortLoad()
                 logger.error("reload failed: \(error)")
             }
         }
