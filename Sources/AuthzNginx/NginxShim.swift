@@ -3,6 +3,17 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// The listen socket's mode could not be set.
+struct ListenModeError: Error, CustomStringConvertible {
+    let path: String
+    let errno: Int32
+    var description: String { "cannot chmod \(path): \(String(cString: strerror(errno)))" }
+}
+
 /// The running shim: an HTTP/1.1 server for nginx `auth_request` plus its pool to authzd.
 public final class NginxShim: Sendable {
     /// What the command line sets.
@@ -17,16 +28,19 @@ public final class NginxShim: Sendable {
         public var connections: Int
         /// Checks one connection may have in flight before more are refused with 503.
         public var maxInFlightPerConnection: Int
+        /// Permissions of a Unix listen socket (nginx's workers must be able to connect).
+        public var listenMode: UInt32
 
         public init(
             upstreamSocketPath: String, listen: ListenAddress, timeout: Duration = .seconds(2), connections: Int = 4,
-            maxInFlightPerConnection: Int = 1024
+            maxInFlightPerConnection: Int = 1024, listenMode: UInt32 = 0o660
         ) {
             self.upstreamSocketPath = upstreamSocketPath
             self.listen = listen
             self.timeout = timeout
             self.connections = connections
             self.maxInFlightPerConnection = maxInFlightPerConnection
+            self.listenMode = listenMode
         }
     }
 
@@ -68,6 +82,11 @@ public final class NginxShim: Sendable {
             switch configuration.listen {
             case .unix(let path):
                 channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                // The mode is set explicitly rather than left to the umask.
+                guard chmod(path, mode_t(configuration.listenMode)) == 0 else {
+                    try? await channel.close()
+                    throw ListenModeError(path: path, errno: errno)
+                }
             case .tcp(let host, let port):
                 channel = try await bootstrap.bind(host: host, port: port).get()
             }

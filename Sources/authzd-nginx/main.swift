@@ -19,6 +19,10 @@ struct AuthzdNginx: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where nginx connects.", valueName: "unix:PATH | HOST:PORT"))
     var listen: String
 
+    @Option(name: .customLong("listen-mode"),
+            help: ArgumentHelp("Mode of a unix: listen socket (octal).", valueName: "MODE"))
+    var listenMode: String = "0660"
+
     @Option(help: "Seconds to wait for an answer from authzd before answering 503.")
     var timeout: Double = 2
 
@@ -40,12 +44,16 @@ struct AuthzdNginx: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of \(NginxShim.logLevels.joined(separator: ", "))")
         }
         guard !upstream.isEmpty else { throw ValidationError("--upstream needs a socket path") }
+        guard let mode = UInt32(listenMode, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--listen-mode must be an octal mode such as 0660")
+        }
     }
 
     func run() async throws {
         let configuration = NginxShim.Configuration(
             upstreamSocketPath: upstream, listen: try ListenAddress(parsing: listen),
-            timeout: .nanoseconds(Int64(timeout * 1e9)), connections: connections)
+            timeout: .nanoseconds(Int64(timeout * 1e9)), connections: connections,
+            listenMode: UInt32(listenMode, radix: 8) ?? 0o660)
         try await NginxShim.run(configuration: configuration, logLevel: logLevel)
     }
 }

@@ -89,6 +89,21 @@ struct CLIEndToEndTests {
         #expect(r.stderr.contains("expires-in"))
     }
 
+    @Test func shimUnixListenSocketGetsTheRequestedMode() throws {
+        let dir = try TempDirectory("shim")
+        let path = dir.file("shim.sock")
+        let shim = try ChildProcess(try TestEnvironment.binary("authzd-nginx"),
+                                    ["--upstream", dir.file("absent.sock"), "--listen", "unix:\(path)", "--listen-mode", "0606"],
+                                    logPath: dir.file("shim.log"))
+        #expect(eventually { FileManager.default.fileExists(atPath: path) }, "\(shim.log)")
+        var st = stat()
+        #expect(eventually { lstat(path, &st) == 0 && st.st_mode & 0o777 == 0o606 })
+        let bad = try runCommand(try TestEnvironment.binary("authzd-nginx"),
+                                 ["--upstream", "x", "--listen", "unix:\(path)2", "--listen-mode", "999"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--listen-mode"))
+    }
+
     @Test func versionPrintsAVersion() throws {
         let r = try runCommand(try TestEnvironment.binary("authzd"), ["version"])
         #expect(r.status == 0)
