@@ -88,15 +88,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Unit tests, one target per module.
+        // Unit tests, one target per module, and what several of them share.
+        .target(name: "AuthzTestSupport", dependencies: ["AuthzJSON"], path: "Tests/AuthzTestSupport"),
         .testTarget(name: "AuthzJSONTests", dependencies: ["AuthzJSON"]),
         .testTarget(name: "AuthzTOMLTests", dependencies: ["AuthzTOML"]),
-        .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON"]),
-        .testTarget(name: "JOSETests", dependencies: ["JOSE", "AuthzJSON", "AuthzCrypto"]),
+        .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON", "AuthzTestSupport"]),
+        .testTarget(name: "JOSETests", dependencies: ["JOSE", "AuthzJSON", "AuthzCrypto", "AuthzTestSupport"]),
         .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins"]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
-            "AuthzTOML", "AuthzFetch",
+            "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: ["AuthzServer", "AuthzCore", "AuthzJSON"]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd"]),

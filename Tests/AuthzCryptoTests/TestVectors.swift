@@ -1,40 +1,7 @@
+@_exported import AuthzTestSupport
 import AuthzJSON
 import Foundation
 import Testing
-
-/// Finds and loads the public test vectors kept beside the repository (never copied into it).
-enum TestVectors {
-    /// `AUTHZD_TESTVECTORS` if set, else `../shared/testvectors` from the package root.
-    static var root: URL {
-        if let override = ProcessInfo.processInfo.environment["AUTHZD_TESTVECTORS"], !override.isEmpty {
-            return URL(fileURLWithPath: override)
-        }
-        // This file is Tests/AuthzCryptoTests/TestVectors.swift: three levels up is the package root.
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.appendingPathComponent("..").appendingPathComponent("shared").appendingPathComponent("testvectors")
-    }
-
-    /// The parsed Wycheproof file `name`, or nil after recording an issue that says it is absent.
-    static func wycheproof(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> JSONObject? {
-        let url = root.appendingPathComponent("wycheproof").appendingPathComponent(name)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            Issue.record("test vector \(name) is absent: expected under \(root.path)/wycheproof (set AUTHZD_TESTVECTORS to the testvectors folder)",
-                         sourceLocation: sourceLocation)
-            return nil
-        }
-        do {
-            guard let object = try JSONParser.parse(Array(data), options: .init(maxDepth: 64)).objectValue else {
-                Issue.record("\(name) is not a JSON object", sourceLocation: sourceLocation)
-                return nil
-            }
-            return object
-        } catch {
-            Issue.record("\(name) does not parse: \(error)", sourceLocation: sourceLocation)
-            return nil
-        }
-    }
-}
 
 /// Bytes from a hex string (the encoding Wycheproof uses).
 func hex(_ s: String) -> [UInt8] {

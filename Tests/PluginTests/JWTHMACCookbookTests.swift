@@ -1,3 +1,4 @@
+import AuthzTestSupport
 import AuthzCore
 import AuthzCrypto
 import AuthzJSON
@@ -5,36 +6,6 @@ import Foundation
 import JOSE
 import JWTHMACPlugin
 import Testing
-
-/// The public test vectors kept beside the repository (never copied into it).
-enum HMACVectors {
-    /// `AUTHZD_TESTVECTORS` if set, else `../shared/testvectors` from the package root.
-    static var root: URL {
-        if let override = ProcessInfo.processInfo.environment["AUTHZD_TESTVECTORS"], !override.isEmpty {
-            return URL(fileURLWithPath: override)
-        }
-        // This file is Tests/PluginTests/JWTHMACCookbookTests.swift: three levels up is the package root.
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.appendingPathComponent("../shared/testvectors").standardizedFileURL
-    }
-
-    /// The JSON object at `relativePath`, or nil after recording plainly that it is absent.
-    static func load(_ relativePath: String, sourceLocation: SourceLocation = #_sourceLocation) -> JSONObject? {
-        let url = root.appendingPathComponent(relativePath)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            Issue.record("test vector \(relativePath) is absent under \(root.path); set AUTHZD_TESTVECTORS to the testvectors folder",
-                         sourceLocation: sourceLocation)
-            return nil
-        }
-        do {
-            return try JSONParser.parse(Array(data), options: .init(maxDepth: 64)).objectValue
-        } catch {
-            Issue.record("\(relativePath) does not parse: \(error)", sourceLocation: sourceLocation)
-            return nil
-        }
-    }
-}
 
 /// RFC 7520 §4.4 (HMAC-SHA2 integrity protection) with the §3.5 symmetric key, through `jwt_hmac`.
 @Suite struct JWTHMACCookbookTests {
@@ -48,8 +19,8 @@ enum HMACVectors {
     }
 
     private func vector(sourceLocation: SourceLocation = #_sourceLocation) throws -> Vector? {
-        guard let jws = HMACVectors.load("jose-cookbook/jws/4_4.hmac-sha2_integrity_protection.json", sourceLocation: sourceLocation),
-              let jwk = HMACVectors.load("jose-cookbook/jwk/3_5.symmetric_key_mac_computation.json", sourceLocation: sourceLocation)
+        guard let jws = TestVectors.load("jose-cookbook/jws/4_4.hmac-sha2_integrity_protection.json", sourceLocation: sourceLocation),
+              let jwk = TestVectors.load("jose-cookbook/jwk/3_5.symmetric_key_mac_computation.json", sourceLocation: sourceLocation)
         else { return nil }
         let signing = try #require(jws["signing"]?.objectValue)
         return Vector(
