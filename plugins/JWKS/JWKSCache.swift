@@ -136,7 +136,10 @@ public final class JWKSCache: StatsReporting {
                 return .ready(snap)
             }
             if let a = s.inFlight {
-                return now < a.deadline ? .wait(a) : .unavailable("key set fetch did not finish within fetch_timeout")
+                // An attempt already woken by its deadline timer (monotonic) must not be waited on
+                // again even if the wall clock says it is early (a clock stepped back): that would
+                // resume and re-wait in a loop.
+                return now < a.deadline && !a.isDone ? .wait(a) : .unavailable("key set fetch did not finish within fetch_timeout")
             }
             if canStart(s, now: now) {
                 let a = begin(&s, now: now)
