@@ -67,7 +67,7 @@ final class DatagramReceiver {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            _ = path.utf8CString.withUnsafeBytes { raw.copyBytes(from: $0) }
+            path.utf8CString.withUnsafeBytes { raw.copyBytes(from: $0) }
         }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

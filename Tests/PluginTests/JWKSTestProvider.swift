@@ -80,7 +80,7 @@ final class JWKSTestProvider: @unchecked Sendable {
     private func write(_ name: String, _ text: String) {
         // Write then rename, so the server never reads a half-written file.
         let tmp = dir + "/." + name + ".tmp"
-        FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
         if rename(tmp, dir + "/" + name) != 0 {
             Issue.record("cannot write \(name) for the JWKS test server")
         }
