@@ -113,14 +113,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let app = runtime.apps[request.app] else {
             shared.counters.unknownApp.record(allow: false)
             let d = Decision.refused(.unknownApp, message: "no app named \(request.app)")
-            log(d, request: request, runtime: runtime)
+            log(d, request: request, runtime: runtime, now: Int64(time(nil)))
             emit(decision: d, id: request.id)
             return
         }
         let now = Int64(time(nil))
         switch app.chain.evaluate(request, now: now) {
         case .decided(let d):
-            finish(d, request: request, app: app, runtime: runtime)
+            finish(d, request: request, app: app, runtime: runtime, now: now)
             emit(decision: d, id: request.id)
         case .pending(let run, let resource):
             let seq = queue.reserve()
@@ -142,9 +142,10 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func resume(seq: Int, run: ChainRun, request: CheckRequest, app: Runtime.App, runtime: Runtime) {
         var run = run
-        switch run.advance(app.chain, request, now: Int64(time(nil))) {
+        let now = Int64(time(nil))
+        switch run.advance(app.chain, request, now: now) {
         case .decided(let d):
-            finish(d, request: request, app: app, runtime: runtime)
+            finish(d, request: request, app: app, runtime: runtime, now: now)
             var w = JSONWriter(capacity: 128)
             WireAnswer.encode(d, id: request.id, into: &w)
             queue.fill(seq, with: w.bytes)
@@ -157,16 +158,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func finish(_ d: Decision, request: CheckRequest, app: Runtime.App, runtime: Runtime) {
+    private func finish(_ d: Decision, request: CheckRequest, app: Runtime.App, runtime: Runtime, now: Int64) {
         app.counters.record(allow: d.allow)
-        log(d, request: request, runtime: runtime)
+        log(d, request: request, runtime: runtime, now: now)
     }
 
-    private func log(_ d: Decision, request: CheckRequest, runtime: Runtime) {
-        let settings = runtime.configuration.log
-        if settings.decisions == .none || (settings.decisions == .deny && d.allow) { return }
-        loop.decisionLog.record(d, request: request, app: request.app, settings: settings,
-                                logger: shared.logger, now: Int64(time(nil)))
+    private func log(_ d: Decision, request: CheckRequest, runtime: Runtime, now: Int64) {
+        loop.decisionLog.record(d, request: request, settings: runtime.configuration.log,
+                                logger: shared.logger, now: now)
     }
 
     // MARK: - Writing

@@ -13,7 +13,8 @@ struct DecisionLog {
 
     private var windows: [String: Window] = [:]
 
-    mutating func record(_ decision: Decision, request: CheckRequest?, app: String, settings: LogSettings, logger: Logger, now: Int64) {
+    mutating func record(_ decision: Decision, request: CheckRequest, settings: LogSettings, logger: Logger, now: Int64) {
+        let app = request.app
         switch settings.decisions {
         case .none: return
         case .deny where decision.allow: return
@@ -42,9 +43,9 @@ struct DecisionLog {
             "authz_status": .stringConvertible(decision.status),
         ]
         if let p = decision.plugin { metadata["authz_plugin"] = .string(p) }
-        if let addr = request?.remoteAddr { metadata["authz_remote_addr"] = .string(addr) }
+        if let addr = request.remoteAddr { metadata["authz_remote_addr"] = .string(addr) }
         if let s = decision.subject { metadata["authz_subject"] = .string(s) }
-        if let id = request?.id {
+        if let id = request.id {
             switch id {
             case .string(let s): metadata["authz_request_id"] = .string(s)
             case .number(let n): metadata["authz_request_id"] = .string(n.text)
