@@ -7,11 +7,18 @@ import NIOPosix
 internal import Glibc
 #endif
 
-/// The listen socket's mode could not be set.
+/// The listen socket's mode or group could not be set.
 struct ListenModeError: Error, CustomStringConvertible {
     let path: String
+    let action: String
     let errno: Int32
-    var description: String { "cannot chmod \(path): \(String(cString: strerror(errno)))" }
+    var description: String { "cannot \(action) \(path): \(String(cString: strerror(errno)))" }
+}
+
+/// `--listen-group` names no group on this system.
+struct UnknownGroupError: Error, CustomStringConvertible {
+    let name: String
+    var description: String { "--listen-group: no group named \"\(name)\"" }
 }
 
 /// The running shim: an HTTP/1.1 server for nginx `auth_request` plus its pool to authzd.
@@ -30,10 +37,12 @@ public final class NginxShim: Sendable {
         public var maxInFlightPerConnection: Int
         /// Permissions of a Unix listen socket (nginx's workers must be able to connect).
         public var listenMode: UInt32
+        /// Group given to a Unix listen socket (e.g. `www-data`, nginx's); nil keeps the process's.
+        public var listenGroup: String?
 
         public init(
             upstreamSocketPath: String, listen: ListenAddress, timeout: Duration = .seconds(2), connections: Int = 4,
-            maxInFlightPerConnection: Int = 1024, listenMode: UInt32 = 0o660
+            maxInFlightPerConnection: Int = 1024, listenMode: UInt32 = 0o660, listenGroup: String? = nil
         ) {
             self.upstreamSocketPath = upstreamSocketPath
             self.listen = listen
@@ -41,6 +50,7 @@ public final class NginxShim: Sendable {
             self.connections = connections
             self.maxInFlightPerConnection = maxInFlightPerConnection
             self.listenMode = listenMode
+            self.listenGroup = listenGroup
         }
     }
 
@@ -69,7 +79,10 @@ public final class NginxShim: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is a TCP-level option: `.socketOption(.tcp_nodelay)` set option 1 at
+            // SOL_SOCKET, which is SO_DEBUG, refused (EACCES) to every user but root, and that
+            // failure reset each accepted connection. NIO skips it on Unix sockets.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -82,10 +95,13 @@ public final class NginxShim: Sendable {
             switch configuration.listen {
             case .unix(let path):
                 channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-                // The mode is set explicitly rather than left to the umask.
-                guard chmod(path, mode_t(configuration.listenMode)) == 0 else {
+                // The mode and group are set explicitly rather than left to the umask and the
+                // process's primary group (a DynamicUser's is its own, which nginx is not in).
+                do {
+                    try Self.setOwnership(path: path, mode: configuration.listenMode, group: configuration.listenGroup)
+                } catch {
                     try? await channel.close()
-                    throw ListenModeError(path: path, errno: errno)
+                    throw error
                 }
             case .tcp(let host, let port):
                 channel = try await bootstrap.bind(host: host, port: port).get()
@@ -101,6 +117,19 @@ public final class NginxShim: Sendable {
                 "connections": "\(configuration.connections)",
             ])
         return NginxShim(pool: pool, serverChannel: channel)
+    }
+
+    /// Gives a Unix listen socket its group (when named) and mode.
+    static func setOwnership(path: String, mode: UInt32, group: String?) throws {
+        if let group {
+            guard let entry = getgrnam(group) else { throw UnknownGroupError(name: group) }
+            guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else {
+                throw ListenModeError(path: path, action: "give group \(group) to", errno: errno)
+            }
+        }
+        guard chmod(path, mode_t(mode)) == 0 else {
+            throw ListenModeError(path: path, action: "chmod", errno: errno)
+        }
     }
 
     /// The bound address (with the real port when listening on port 0).

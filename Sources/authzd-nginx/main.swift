@@ -23,6 +23,11 @@ struct AuthzdNginx: AsyncParsableCommand {
             help: ArgumentHelp("Mode of a unix: listen socket (octal).", valueName: "MODE"))
     var listenMode: String = "0660"
 
+    @Option(name: .customLong("listen-group"),
+            help: ArgumentHelp("Group of a unix: listen socket, e.g. www-data (default: the process's group).",
+                               valueName: "GROUP"))
+    var listenGroup: String?
+
     @Option(help: "Seconds to wait for an answer from authzd before answering 503.")
     var timeout: Double = 2
 
@@ -44,6 +49,7 @@ struct AuthzdNginx: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of \(NginxShim.logLevels.joined(separator: ", "))")
         }
         guard !upstream.isEmpty else { throw ValidationError("--upstream needs a socket path") }
+        if let listenGroup, listenGroup.isEmpty { throw ValidationError("--listen-group needs a group name") }
         guard let mode = UInt32(listenMode, radix: 8), mode <= 0o777 else {
             throw ValidationError("--listen-mode must be an octal mode such as 0660")
         }
@@ -53,7 +59,7 @@ struct AuthzdNginx: AsyncParsableCommand {
         let configuration = NginxShim.Configuration(
             upstreamSocketPath: upstream, listen: try ListenAddress(parsing: listen),
             timeout: .nanoseconds(Int64(timeout * 1e9)), connections: connections,
-            listenMode: UInt32(listenMode, radix: 8) ?? 0o660)
+            listenMode: UInt32(listenMode, radix: 8) ?? 0o660, listenGroup: listenGroup)
         try await NginxShim.run(configuration: configuration, logLevel: logLevel)
     }
 }
