@@ -35,6 +35,7 @@ let package = Package(
         ]),
 
         // Pure logic.
+        .target(name: "AuthzText"),
         .target(name: "AuthzJSON"),
         .target(name: "AuthzTOML"),
         .target(name: "JOSE", dependencies: ["AuthzJSON", "AuthzCrypto"]),
@@ -90,6 +91,7 @@ let package = Package(
 
         // Unit tests, one target per module, and what several of them share.
         .target(name: "AuthzTestSupport", dependencies: ["AuthzJSON"], path: "Tests/AuthzTestSupport"),
+        .testTarget(name: "AuthzTextTests", dependencies: ["AuthzText"]),
         .testTarget(name: "AuthzJSONTests", dependencies: ["AuthzJSON"]),
         .testTarget(name: "AuthzTOMLTests", dependencies: ["AuthzTOML"]),
         .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON", "AuthzTestSupport"]),
