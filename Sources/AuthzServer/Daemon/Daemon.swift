@@ -89,6 +89,9 @@ public final class Daemon: @unchecked Sendable {
                 Self.initialize(channel: channel, loopStates: loopStates, shared: shared, events: events, logger: logger)
             }
 
+        // Before the socket exists: once a client can reach us, SIGTERM must not be lost (it is
+        // ignored between `signal(SIG_IGN)` and its dispatch source) nor kill us half started.
+        installSignalHandlers()
         do {
             let fds = ListenFDs.take()
             if let fd = fds.first {
@@ -112,7 +115,6 @@ public final class Daemon: @unchecked Sendable {
             return 1
         }
 
-        installSignalHandlers()
         waitForStartup()
         _ = notifier.ready(status: statusLine(decisionsPerSecond: 0, denyShare: 0))
         logger.notice("authzd ready: \(configuration.apps.count) apps from \(configPath)")
