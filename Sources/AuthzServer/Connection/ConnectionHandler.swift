@@ -33,6 +33,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let idleSeconds: Int
     private let requestSeconds: Int
     private var timer: Scheduled<Void>?
+    /// What `timeouts` was last told: whether answers were owed and reading paused.
+    private var reported = (answersPending: false, readingPaused: false)
     private let events: ConnectionEvents
 
     init(loop: LoopState, shared: ServerShared, settings: ServerSettings, events: ConnectionEvents) {
@@ -74,8 +76,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         }
         // After `feed`: a decision that began waiting in this read is seen here.
-        apply(timeouts.received(now: loop.eventLoop.now.uptimeNanoseconds, endedLine: endedLine, midLine: framer.isMidLine))
-        updateTimeouts()
+        let now = loop.eventLoop.now.uptimeNanoseconds
+        apply(timeouts.received(now: now, endedLine: endedLine, midLine: framer.isMidLine))
+        updateTimeouts(now: now)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -245,11 +248,13 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // MARK: - Timeouts
 
-    /// Tells the timeouts whether answers are owed and whether reading is paused.
-    private func updateTimeouts() {
-        guard !draining else { return }
-        apply(timeouts.update(now: loop.eventLoop.now.uptimeNanoseconds, answersPending: !queue.isEmpty,
-                              readingPaused: readingPaused, midLine: framer.isMidLine))
+    /// Tells the timeouts when answers start or stop being owed, or reading pauses or resumes.
+    private func updateTimeouts(now: UInt64? = nil) {
+        let state = (answersPending: !queue.isEmpty, readingPaused: readingPaused)
+        guard !draining, state != reported else { return }
+        reported = state
+        apply(timeouts.update(now: now ?? loop.eventLoop.now.uptimeNanoseconds, answersPending: state.answersPending,
+                              readingPaused: state.readingPaused, midLine: framer.isMidLine))
     }
 
     private func apply(_ action: ConnectionTimeouts.Action) {

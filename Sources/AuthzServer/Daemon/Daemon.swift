@@ -95,7 +95,11 @@ public final class Daemon: @unchecked Sendable {
         do {
             let fds = ListenFDs.take()
             if let fd = fds.first {
-                serverChannel = try bootstrap.withBoundSocket(fd).wait()
+                do {
+                    serverChannel = try bootstrap.withBoundSocket(fd).wait()
+                } catch {
+                    throw DaemonError("cannot listen on the socket passed by systemd (fd \(fd)): \(error)")
+                }
                 logger.info("listening on the socket passed by systemd (fd \(fd))")
             } else {
                 let placed = try SocketFile.place(path: server.socket, mode: server.socketMode, group: server.socketGroup) { path in
