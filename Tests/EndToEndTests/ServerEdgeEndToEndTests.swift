@@ -338,7 +338,7 @@ private final class DirectoryWatch {
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { throw TestFailure("inotify_init1: \(String(cString: strerror(errno)))") }
         guard inotify_add_watch(fd, directory, UInt32(IN_CREATE | IN_MOVED_TO)) >= 0 else {
-            close(fd)
+            // deinit closes `fd` (self is fully initialized here).
             throw TestFailure("inotify_add_watch: \(String(cString: strerror(errno)))")
         }
     }
