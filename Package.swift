@@ -101,7 +101,12 @@ let package = Package(
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
         ]),
-        .testTarget(name: "AuthzServerTests", dependencies: ["AuthzServer", "AuthzCore", "AuthzJSON"]),
+        .testTarget(name: "AuthzServerTests", dependencies: [
+            "AuthzServer", "AuthzCore", "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON",

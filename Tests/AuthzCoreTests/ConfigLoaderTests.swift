@@ -462,6 +462,29 @@ func decide(_ chain: AppChain?, remoteAddr: String? = nil, headers: [(String, St
         #expect(errs.count == 1)
         #expect(errs.first?.file == dir.main)
     }
+
+    @Test func connectionTimeoutsDefaultToFiveMinutesIdleAndTenSecondsPerLine() throws {
+        let defaults = try ConfigDir()
+        try defaults.write("authzd.toml", "")
+        let d = try #require(defaults.loaded())
+        #expect(d.server.idleTimeout == 300)
+        #expect(d.server.requestTimeout == 10)
+
+        let set = try ConfigDir()
+        try set.write("authzd.toml", "[server]\nidle_timeout = 0\nrequest_timeout = 3\n")
+        let s = try #require(set.loaded())
+        #expect(s.server.idleTimeout == 0)
+        #expect(s.server.requestTimeout == 3)
+
+        for (line, key) in [("idle_timeout = -1", "idle_timeout"), ("request_timeout = 3601", "request_timeout"),
+                            ("idle_timeout = \"300\"", "idle_timeout")] {
+            let bad = try ConfigDir()
+            try bad.write("authzd.toml", "[server]\n\(line)\n")
+            let errs = bad.errors()
+            #expect(errs.first?.line == 2, "\(line)")
+            #expect(errs.first?.message.contains(key) == true, "\(line): \(errs.first?.message ?? "")")
+        }
+    }
 }
 
 extension ConfigDir {

@@ -181,6 +181,8 @@ public struct ConfigLoader: Sendable {
         if let v = try t.int("max_connections", min: 1, max: 1_000_000) { s.maxConnections = v }
         if let v = try t.string("apps_dir") { s.appsDir = v }
         if let v = try t.int("token_cache_size", min: 0, max: 10_000_000) { s.tokenCacheSize = v }
+        if let v = try t.int("idle_timeout", min: 0, max: 86_400) { s.idleTimeout = v }
+        if let v = try t.int("request_timeout", min: 0, max: 3_600) { s.requestTimeout = v }
         try t.finish()
         return s
     }

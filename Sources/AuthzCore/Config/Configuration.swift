@@ -11,6 +11,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var appsDir = "apps.d"
     /// Verified-token cache entries per JWT step (0 turns the cache off).
     public var tokenCacheSize = 10_000
+    /// Seconds a connection may stay with nothing received and no answer owed (0: never closed).
+    public var idleTimeout = 300
+    /// Seconds a started line may stay without its newline (0: no limit).
+    public var requestTimeout = 10
 
     public init() {}
 }

@@ -10,7 +10,8 @@ import Glibc
 struct DrainEvent {}
 
 /// One client connection: frames lines, decides each on this event loop, and writes answers in
-/// request order, batching all answers of one read into one write.
+/// request order, batching all answers of one read into one write. Closes the connection when it
+/// stays idle or holds an unfinished line too long (`ConnectionTimeouts` decides when).
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -28,18 +29,34 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Answers that may wait behind a pending decision before reading pauses.
     static let maxWaitingAnswers = 1024
 
-    init(loop: LoopState, shared: ServerShared, maxLineBytes: Int) {
+    private var timeouts: ConnectionTimeouts
+    private let idleSeconds: Int
+    private let requestSeconds: Int
+    private var timer: Scheduled<Void>?
+    /// What `timeouts` was last told: whether answers were owed and reading paused.
+    private var reported = (answersPending: false, readingPaused: false)
+    private let events: ConnectionEvents
+
+    init(loop: LoopState, shared: ServerShared, settings: ServerSettings, events: ConnectionEvents) {
         self.loop = loop
         self.shared = shared
-        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+        self.events = events
+        self.framer = LineFramer(maxLineBytes: settings.maxLineBytes)
+        self.idleSeconds = settings.idleTimeout
+        self.requestSeconds = settings.requestTimeout
+        self.timeouts = ConnectionTimeouts(idleSeconds: settings.idleTimeout, requestSeconds: settings.requestTimeout,
+                                           now: loop.eventLoop.now.uptimeNanoseconds)
         output.reserveCapacity(4096)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        apply(timeouts.start())
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
         self.context = nil
     }
 
@@ -48,7 +65,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         if draining { return }
         // The closure must not touch `framer`, which is being mutated by `feed`.
         let limit = framer.maxLineBytes
+        var endedLine = false
         framer.feed(&buffer) { event in
+            endedLine = true
             switch event {
             case .line(let line): handleLine(line)
             case .tooLong:
@@ -56,10 +75,15 @@ final class ConnectionHandler: ChannelInboundHandler {
                 emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(limit))"), id: nil)
             }
         }
+        // After `feed`: a decision that began waiting in this read is seen here.
+        let now = loop.eventLoop.now.uptimeNanoseconds
+        apply(timeouts.received(now: now, endedLine: endedLine, midLine: framer.isMidLine))
+        updateTimeouts(now: now)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flush()
+        updateTimeouts()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -152,6 +176,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             queue.drainReady(into: &output)
             flush()
             updateReading()
+            updateTimeouts()
             closeIfDrained()
         case .pending(let again, let resource):
             wait(on: resource, seq: seq, run: again, request: request, app: app, runtime: runtime)
@@ -202,7 +227,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            apply(timeouts.clientRead(now: loop.eventLoop.now.uptimeNanoseconds))
+        }
         updateReading()
+        updateTimeouts()
         context.fireChannelWritabilityChanged()
     }
 
@@ -215,6 +244,62 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard pause != readingPaused else { return }
         readingPaused = pause
         context.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
+    }
+
+    // MARK: - Timeouts
+
+    /// Tells the timeouts when answers start or stop being owed, or reading pauses or resumes.
+    private func updateTimeouts(now: UInt64? = nil) {
+        let state = (answersPending: !queue.isEmpty, readingPaused: readingPaused)
+        guard !draining, state != reported else { return }
+        reported = state
+        apply(timeouts.update(now: now ?? loop.eventLoop.now.uptimeNanoseconds, answersPending: state.answersPending,
+                              readingPaused: state.readingPaused, midLine: framer.isMidLine))
+    }
+
+    private func apply(_ action: ConnectionTimeouts.Action) {
+        switch action {
+        case .none:
+            return
+        case .arm(let at):
+            timer?.cancel()
+            let bound = NIOLoopBound(self, eventLoop: loop.eventLoop)
+            timer = loop.eventLoop.scheduleTask(deadline: .uptimeNanoseconds(at)) {
+                bound.value.timerFired()
+            }
+        case .expire(let expiry):
+            expire(expiry)
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard context != nil, !draining else { return }
+        apply(timeouts.timerFired(now: loop.eventLoop.now.uptimeNanoseconds))
+    }
+
+    /// Gives up on the connection: an unfinished line gets a `bad_request` answer saying why (an
+    /// overlong one being skipped was answered already), then the connection closes.
+    private func expire(_ expiry: ConnectionTimeouts.Expiry) {
+        guard let context, !draining else { return }
+        let why: String
+        switch expiry {
+        case .idle:
+            why = "nothing received for \(idleSeconds) s (idle_timeout)"
+            events.record(.idle, logger: shared.logger, level: .debug, "closed an idle connection: \(why)")
+        case .incompleteLine:
+            why = "request line incomplete after \(requestSeconds) s (request_timeout)"
+            events.record(.incompleteLine, logger: shared.logger, level: .notice, "closed a connection: \(why)")
+        }
+        if framer.hasPartialLine {
+            shared.counters.badRequests.add(1, ordering: .relaxed)
+            emit(decision: .refused(.badRequest, message: "\(why); closing the connection"), id: nil)
+        }
+        framer.dropPartialLine()
+        draining = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        flush()
+        closeIfDrained()
     }
 
     private func closeIfDrained() {

@@ -76,6 +76,16 @@ struct LineFramer {
     /// True when a line is half-read (shutdown uses this to know nothing is lost).
     var hasPartialLine: Bool { partial != nil }
 
+    /// True between a line's first byte and its newline, including the rest of an overlong line
+    /// being skipped: the client owes a newline.
+    var isMidLine: Bool { partial != nil || discarding }
+
+    /// Forgets the unfinished line (the connection is being closed).
+    mutating func dropPartialLine() {
+        partial = nil
+        discarding = false
+    }
+
     /// The unterminated last line, when the client closed its side after sending it: it is
     /// still a request and gets its answer.
     mutating func takeUnterminatedLine() -> ByteBuffer? {

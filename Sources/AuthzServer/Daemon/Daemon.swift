@@ -24,7 +24,8 @@ public final class Daemon: @unchecked Sendable {
     private var group: MultiThreadedEventLoopGroup?
     private var loops: [LoopState] = []
     private var serverChannel: Channel?
-    private var boundPath: String?
+    private var socketFile: SocketFile?
+    private let connectionEvents = ConnectionEvents()
     private let reloadLock = Mutex<Void>(())
     private let stopSignal = DispatchSemaphore(value: 0)
     private var signalSources: [DispatchSourceSignal] = []
@@ -79,33 +80,45 @@ public final class Daemon: @unchecked Sendable {
         let server = configuration.server
         let shared = self.shared
         let logger = self.logger
+        let events = connectionEvents
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                Self.initialize(channel: channel, loopStates: loopStates, shared: shared, logger: logger)
+                Self.initialize(channel: channel, loopStates: loopStates, shared: shared, events: events, logger: logger)
             }
 
+        // Before the socket exists: once a client can reach us, SIGTERM must not be lost (it is
+        // ignored between `signal(SIG_IGN)` and its dispatch source) nor kill us half started.
+        installSignalHandlers()
         do {
             let fds = ListenFDs.take()
             if let fd = fds.first {
-                serverChannel = try bootstrap.withBoundSocket(fd).wait()
+                do {
+                    serverChannel = try bootstrap.withBoundSocket(fd).wait()
+                } catch {
+                    throw DaemonError("cannot listen on the socket passed by systemd (fd \(fd)): \(error)")
+                }
                 logger.info("listening on the socket passed by systemd (fd \(fd))")
             } else {
-                try prepareSocketPath(server.socket)
-                serverChannel = try bootstrap.bind(unixDomainSocketPath: server.socket, cleanupExistingSocketFile: true).wait()
-                boundPath = server.socket
-                try applySocketPermissions(server)
+                let placed = try SocketFile.place(path: server.socket, mode: server.socketMode, group: server.socketGroup) { path in
+                    try bootstrap.bind(unixDomainSocketPath: path).wait()
+                }
+                serverChannel = placed.channel
+                socketFile = placed.file
                 logger.info("listening on \(server.socket)")
             }
+        } catch let error as DaemonError {
+            logger.critical("\(error.description)")
+            try? group.syncShutdownGracefully()
+            return 1
         } catch {
             logger.critical("cannot listen: \(error)")
             try? group.syncShutdownGracefully()
             return 1
         }
 
-        installSignalHandlers()
         waitForStartup()
         _ = notifier.ready(status: statusLine(decisionsPerSecond: 0, denyShare: 0))
         logger.notice("authzd ready: \(configuration.apps.count) apps from \(configPath)")
@@ -116,7 +129,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     static func initialize(channel: Channel, loopStates: [ObjectIdentifier: LoopState], shared: ServerShared,
-                           logger: Logger) -> EventLoopFuture<Void> {
+                           events: ConnectionEvents, logger: Logger) -> EventLoopFuture<Void> {
         guard let state = loopStates[ObjectIdentifier(channel.eventLoop)] else {
             return channel.close()
         }
@@ -128,12 +141,13 @@ public final class Daemon: @unchecked Sendable {
             _ = shared.channels.withLock { $0.removeValue(forKey: id) }
         }
         guard count <= settings.maxConnections else {
-            logger.warning("refusing a connection: max_connections (\(settings.maxConnections)) reached")
+            events.record(.overLimit, logger: logger, level: .warning,
+                          "refused a connection: max_connections (\(settings.maxConnections)) are open")
             return channel.close()
         }
         let addHandler: () -> EventLoopFuture<Void> = {
             shared.channels.withLock { $0[id] = channel }
-            return channel.pipeline.addHandler(ConnectionHandler(loop: state, shared: shared, maxLineBytes: settings.maxLineBytes))
+            return channel.pipeline.addHandler(ConnectionHandler(loop: state, shared: shared, settings: settings, events: events))
         }
         guard !settings.allowedUIDs.isEmpty else { return addHandler() }
         return PeerCredentials.uid(of: channel).flatMap { uid in
@@ -156,33 +170,6 @@ public final class Daemon: @unchecked Sendable {
         let limit = waiting.map(\.maxStartupWait).max() ?? 0
         if group.wait(timeout: .now() + limit) == .timedOut {
             logger.warning("some JWKS sources had no keys after \(limit) s; ready without them")
-        }
-    }
-
-    // MARK: - Socket file
-
-    private func prepareSocketPath(_ path: String) throws {
-        var st = stat()
-        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFSOCK {
-            throw DaemonError("\(path) exists and is not a socket; refusing to replace it")
-        }
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            let dir = String(path[..<slash])
-            if access(dir, F_OK) != 0, mkdir(dir, 0o755) != 0 {
-                throw DaemonError("cannot create \(dir): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    private func applySocketPermissions(_ s: ServerSettings) throws {
-        if !s.socketGroup.isEmpty {
-            guard let gr = getgrnam(s.socketGroup) else { throw DaemonError("socket_group \(s.socketGroup) does not exist") }
-            if chown(s.socket, uid_t.max, gr.pointee.gr_gid) != 0 {
-                throw DaemonError("cannot give \(s.socket) to group \(s.socketGroup): \(String(cString: strerror(errno)))")
-            }
-        }
-        if chmod(s.socket, mode_t(s.socketMode)) != 0 {
-            throw DaemonError("cannot chmod \(s.socket): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -215,7 +202,7 @@ public final class Daemon: @unchecked Sendable {
             do {
                 let configuration = try loader.load(path: configPath)
                 let old = currentConfiguration.withLock { $0 }
-                if let old, old.server.socket != configuration.server.socket, boundPath != nil {
+                if let old, old.server.socket != configuration.server.socket, socketFile != nil {
                     logger.warning("server.socket changed; the new path takes effect after a restart")
                 }
                 let generation = shared.generation.wrappingAdd(1, ordering: .relaxed).newValue
@@ -277,6 +264,17 @@ public final class Daemon: @unchecked Sendable {
         status.resume()
         timers.append(status)
 
+        // Closed and refused connections: one summary line a minute at most (see ConnectionEvents).
+        let minute = 60
+        let summary = DispatchSource.makeTimerSource(queue: timerQueue)
+        summary.schedule(deadline: .now() + .seconds(minute), repeating: .seconds(minute))
+        summary.setEventHandler { [weak self] in
+            guard let self, let settings = self.currentConfiguration.withLock({ $0?.server }) else { return }
+            self.connectionEvents.summarize(settings: settings, seconds: minute, logger: self.logger)
+        }
+        summary.resume()
+        timers.append(summary)
+
         if let interval = notifier.watchdogInterval {
             // WATCHDOG=1 only when every event loop ran a task in this period: a stuck loop
             // stops the pings and systemd restarts us.
@@ -317,7 +315,9 @@ public final class Daemon: @unchecked Sendable {
         shared.resources.shutdownAll()
         fetcher.shutdown()
         try? group?.syncShutdownGracefully()
-        if let path = boundPath { unlink(path) }
+        if let socketFile, !socketFile.removeIfStillOurs() {
+            logger.notice("did not remove \(socketFile.path): it is gone or no longer this daemon's socket")
+        }
         logger.notice("authzd stopped")
         return 0
     }

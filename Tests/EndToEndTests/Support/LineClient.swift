@@ -22,7 +22,8 @@ final class LineClient: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard r == 0 else {
-            close(fd)
+            // No close here: `self` is fully initialized, so deinit runs and closes `fd`. Closing
+            // it twice could close a descriptor another test opened meanwhile.
             throw TestFailure("connect(\(path)) failed: \(String(cString: strerror(errno)))")
         }
     }
