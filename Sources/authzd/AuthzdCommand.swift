@@ -20,6 +20,23 @@ struct AuthzdCommand: ParsableCommand {
         version: "authzd \(authzdVersion)",
         subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Version.self]
     )
+
+    /// ArgumentParser's own entry point, except that a command line it cannot parse (an unknown
+    /// option, a missing or malformed value) gets one plain sentence and exit 64 instead of a
+    /// usage dump; `--help` and `--version` print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure, !(error is ExitCode) {
+                let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
+                printError("authzd: \(LogText.escaped(message)) (see \(helpCommand(fullMessage(for: error))))")
+                Glibc.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct ConfigOption: ParsableArguments {
@@ -72,6 +89,14 @@ struct Version: ParsableCommand {
     func run() {
         print("authzd \(authzdVersion)")
     }
+}
+
+/// The `authzd SUBCOMMAND --help` that ArgumentParser's usage text points to, so the one-line
+/// message can point there too.
+func helpCommand(_ usage: String) -> String {
+    guard let start = usage.range(of: "See '"),
+          let end = usage[start.upperBound...].firstIndex(of: "'") else { return "authzd --help" }
+    return LogText.escaped(String(usage[start.upperBound..<end]))
 }
 
 /// Every configuration error as `FILE:LINE: message` (escaped, one line each, in file and line

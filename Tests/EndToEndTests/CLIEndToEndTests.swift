@@ -314,4 +314,28 @@ struct CLIEndToEndTests {
         #expect(r.status == 2)
         #expect(r.stderr.hasPrefix("authzd query: the socket path \(path) is 125 bytes; a Unix socket path holds at most 107"), "\(r.stderr)")
     }
+
+    // MARK: the parser
+
+    @Test(arguments: [
+        (["token", "mint", "--secret", "zautXStXM9iW3aD3FuyPH0TdK4GHPmHq", "--expires-in", "soon"], "--expires-in", "authzd token mint --help"),
+        (["query", "--socket", "/tmp/x.sock"], "--app", "authzd query --help"),
+        (["check-config", "--config"], "--config", "authzd check-config --help"),
+        (["frobnicate"], "frobnicate", "authzd --help"),
+    ])
+    func anUnparsableCommandLineGetsOneSentenceAndExit64(arguments: [String], mention: String, help: String) throws {
+        let r = try runCommand(try TestEnvironment.binary("authzd"), arguments)
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.hasPrefix("authzd: "), "\(r.stderr)")
+        #expect(r.stderr.contains(mention) && r.stderr.hasSuffix("(see \(help))\n"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "no usage dump: \(r.stderr)")
+    }
+
+    @Test func helpStillPrintsUsage() throws {
+        let r = try runCommand(try TestEnvironment.binary("authzd"), ["token", "mint", "--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("USAGE: authzd token mint"), "\(r.stdout)")
+        #expect(r.stdout.contains("--secret-file"))
+    }
 }
