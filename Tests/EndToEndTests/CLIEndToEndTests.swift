@@ -193,6 +193,29 @@ struct CLIEndToEndTests {
         #expect(r.stderr.contains("1 to 64"))
     }
 
+    @Test func serveWithAnInvalidConfigurationListsEveryErrorAndDoesNotStart() throws {
+        let dir = try TempDirectory("sv")
+        let socket = dir.file("authzd.sock")
+        let main = try dir.write("authzd.toml", """
+            [server]
+            socket = "\(socket)"
+            max_connections = 0
+            [apps.a]
+            chain = [{ plugin = "ip_allowlist", allow = ["10.0.0.1/8"] }]
+            [apps.b]
+            chain = [{ plugin = "jwt_hmac", secret = "short" }]
+            """)
+        let r = try runCommand(try TestEnvironment.binary("authzd"), ["serve", "--config", main])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines.first?.hasPrefix("\(main):3: ") == true, "\(lines)")
+        #expect(lines.dropFirst().first?.hasPrefix("\(main):5: ") == true, "\(lines)")
+        #expect(lines.dropFirst(2).first?.hasPrefix("\(main):7: ") == true, "\(lines)")
+        #expect(lines.last == "3 configuration errors in 1 file")
+        #expect(!FileManager.default.fileExists(atPath: socket), "nothing was bound")
+    }
+
     // MARK: token mint
 
     @Test(arguments: [("HS256", 31), ("HS384", 47), ("HS512", 63)])
@@ -219,6 +242,17 @@ struct CLIEndToEndTests {
         // The trailing newline is not part of the key: the token verifies with the bare secret.
         let jws = try CompactJWS.parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(JWSVerifier.verify(jws, hmac: HMACKey(algorithm: .sha256, key: Array(secret.utf8))))
+
+        // As in the configuration, CRLF is one line ending too; only one is dropped.
+        let crlf = try dir.write("crlf.key", secret + "\r\n")
+        let fromCRLF = try runCommand(bin, ["token", "mint", "--secret-file", crlf])
+        #expect(fromCRLF.status == 0, "\(fromCRLF.stderr)")
+        let crlfJWS = try CompactJWS.parse(fromCRLF.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(JWSVerifier.verify(crlfJWS, hmac: HMACKey(algorithm: .sha256, key: Array(secret.utf8))))
+        let twoNewlines = try dir.write("two.key", secret + "\n\n")
+        let fromTwo = try runCommand(bin, ["token", "mint", "--secret-file", twoNewlines])
+        let twoJWS = try CompactJWS.parse(fromTwo.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(JWSVerifier.verify(twoJWS, hmac: HMACKey(algorithm: .sha256, key: Array((secret + "\n").utf8))))
 
         // 31 bytes and a newline is 31 bytes.
         let short = try dir.write("short.key", String(secret.dropLast()) + "\n")
