@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "AuthzTOML"),
         .target(name: "JOSE", dependencies: ["AuthzJSON", "AuthzCrypto"]),
         .target(name: "AuthzCore", dependencies: [
-            "AuthzJSON", "AuthzTOML",
+            "AuthzJSON", "AuthzTOML", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON"]),
@@ -64,7 +64,7 @@ let package = Package(
 
         // Executables.
         .executableTarget(name: "authzd", dependencies: [
-            "AuthzServer", "AuthzCore", "AuthzJSON", "JOSE", "AuthzPlugins", "AuthzSystemd",
+            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzText", "JOSE", "AuthzCrypto", "AuthzPlugins", "AuthzSystemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "AuthzTOMLTests", dependencies: ["AuthzTOML"]),
         .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON", "AuthzTestSupport"]),
         .testTarget(name: "JOSETests", dependencies: ["JOSE", "AuthzJSON", "AuthzCrypto", "AuthzTestSupport"]),
-        .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins"]),
+        .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins", "AuthzText"]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",

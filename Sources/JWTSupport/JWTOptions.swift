@@ -19,58 +19,76 @@ public struct JWTOptions: Sendable {
     ]
 
     /// Reads `algorithms`, `issuer`, `audience`, `leeway`, `require_exp`, `required_claims`,
-    /// `forward_claims`, `token_from` and `token_cache_size` from a step's table.
+    /// `forward_claims`, `token_from` and `token_cache_size` from a step's table; throws the first
+    /// problem after every key has been checked (all of them are recorded in `config`).
     public static func parse(_ config: ConfigTable, context: PluginContext, permitted: [JWSAlgorithm],
                              defaultAlgorithms: [JWSAlgorithm], defaultRequireExp: Bool) throws(ConfigError) -> JWTOptions {
+        let before = config.errors
+        let options = read(config, context: context, permitted: permitted, defaultAlgorithms: defaultAlgorithms,
+                           defaultRequireExp: defaultRequireExp)
+        if let new = config.errors.first(where: { !before.contains($0) }) { throw new }
+        return options
+    }
+
+    /// `parse` without throwing: each key is checked on its own, every problem is recorded in
+    /// `config`, and a key with a problem keeps its default (or, for a list, its valid entries),
+    /// so a factory can go on to check what depends on it (a secret's length on `algorithms`).
+    public static func read(_ config: ConfigTable, context: PluginContext, permitted: [JWSAlgorithm],
+                            defaultAlgorithms: [JWSAlgorithm], defaultRequireExp: Bool) -> JWTOptions {
         var algorithms: [JWSAlgorithm] = []
-        if let names = try config.stringList("algorithms") {
-            guard !names.isEmpty else { throw config.error("algorithms", "algorithms must not be empty") }
+        if let names = config.attempt({ () throws(ConfigError) in try config.stringList("algorithms") }) ?? nil {
+            if names.isEmpty { config.record(config.error("algorithms", "algorithms must not be empty")) }
             for n in names {
                 guard let alg = JWSAlgorithm(rawValue: n), permitted.contains(alg) else {
-                    throw config.error("algorithms", "algorithm \"\(n)\" is not one of \(permitted.map(\.rawValue).joined(separator: " "))")
+                    config.record(config.error("algorithms", "algorithm \"\(n)\" is not one of \(permitted.map(\.rawValue).joined(separator: " "))"))
+                    continue
                 }
                 if !algorithms.contains(alg) { algorithms.append(alg) }
             }
-        } else {
-            algorithms = defaultAlgorithms
         }
-        let issuers = try config.stringOrList("issuer") ?? []
-        let audiences = try config.stringOrList("audience") ?? []
+        if algorithms.isEmpty { algorithms = defaultAlgorithms }
+        let issuers = config.attempt { () throws(ConfigError) in try config.stringOrList("issuer") } ?? nil
+        let audiences = config.attempt { () throws(ConfigError) in try config.stringOrList("audience") } ?? nil
         // An empty list would silently turn the check off; say so instead.
-        if config.has("issuer"), issuers.isEmpty { throw config.error("issuer", "issuer must not be empty (leave it out to accept any)") }
-        if config.has("audience"), audiences.isEmpty { throw config.error("audience", "audience must not be empty (leave it out to skip the check)") }
-        let leeway = try config.int("leeway", min: 0, max: 86400) ?? 0
-        let requireExp = try config.bool("require_exp") ?? defaultRequireExp
-        let required = try config.stringList("required_claims") ?? []
+        if issuers?.isEmpty == true { config.record(config.error("issuer", "issuer must not be empty (leave it out to accept any)")) }
+        if audiences?.isEmpty == true { config.record(config.error("audience", "audience must not be empty (leave it out to skip the check)")) }
+        let leeway = config.attempt { () throws(ConfigError) in try config.int("leeway", min: 0, max: 86400) } ?? nil
+        let requireExp = config.attempt { () throws(ConfigError) in try config.bool("require_exp") } ?? nil
+        let required = config.attempt { () throws(ConfigError) in try config.stringList("required_claims") } ?? nil
         var forward: [(claim: String, header: String)] = []
-        if let t = try config.table("forward_claims") {
+        if let t = config.attempt({ () throws(ConfigError) in try config.table("forward_claims") }) ?? nil {
             for e in t.table.entries {
                 t.markUsed(e.key)
                 guard case .string(let h) = e.node.value else {
-                    throw ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key) must be a header name string")
+                    t.record(ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key) must be a header name string"))
+                    continue
                 }
                 guard isToken(h) else {
-                    throw ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key): \"\(h)\" is not a valid header name")
+                    t.record(ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key): \"\(h)\" is not a valid header name"))
+                    continue
                 }
                 forward.append((e.key, h.lowercased()))
             }
         }
         var sources: [TokenSource] = []
-        if let list = try config.stringList("token_from") {
-            guard !list.isEmpty else { throw config.error("token_from", "token_from must not be empty") }
+        if let list = config.attempt({ () throws(ConfigError) in try config.stringList("token_from") }) ?? nil {
+            if list.isEmpty { config.record(config.error("token_from", "token_from must not be empty")) }
             for s in list {
                 guard let src = TokenSource(s) else {
-                    throw config.error("token_from", "token_from entry \"\(s)\" must be authorization, header:NAME, cookie:NAME or query:NAME")
+                    config.record(config.error("token_from", "token_from entry \"\(s)\" must be authorization, header:NAME, cookie:NAME or query:NAME"))
+                    continue
                 }
                 sources.append(src)
             }
-        } else {
-            sources = [.authorization]
         }
-        let cacheSize = try config.int("token_cache_size", min: 0, max: 10_000_000) ?? context.tokenCacheSize
-        let policy = ClaimPolicy(issuers: issuers, audiences: audiences, leeway: Int64(leeway),
-                                 requireExp: requireExp, requiredClaims: required)
-        return JWTOptions(algorithms: algorithms, policy: policy, forwardClaims: forward, tokenSources: sources, cacheSize: cacheSize)
+        if sources.isEmpty { sources = [.authorization] }
+        let cacheSize = config.attempt { () throws(ConfigError) in
+            try config.int("token_cache_size", min: 0, max: 10_000_000)
+        } ?? nil
+        let policy = ClaimPolicy(issuers: issuers ?? [], audiences: audiences ?? [], leeway: Int64(leeway ?? 0),
+                                 requireExp: requireExp ?? defaultRequireExp, requiredClaims: required ?? [])
+        return JWTOptions(algorithms: algorithms, policy: policy, forwardClaims: forward, tokenSources: sources,
+                          cacheSize: cacheSize ?? context.tokenCacheSize)
     }
 
     static func isToken(_ s: String) -> Bool {

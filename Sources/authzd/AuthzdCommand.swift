@@ -2,13 +2,14 @@ import ArgumentParser
 import AuthzCore
 import AuthzServer
 import AuthzSystemd
+import AuthzText
 import Logging
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The version printed by `authzd version`.
+/// The version printed by `authzd version` and `authzd --version`.
 let authzdVersion = "0.1.0"
 
 @main
@@ -16,8 +17,26 @@ struct AuthzdCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "authzd",
         abstract: "Authorization sidecar: answers \"may this request through?\" on a Unix socket.",
+        version: "authzd \(authzdVersion)",
         subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Version.self]
     )
+
+    /// ArgumentParser's own entry point, except that a command line it cannot parse (an unknown
+    /// option, a missing or malformed value) gets one plain sentence and exit 64 instead of a
+    /// usage dump; `--help` and `--version` print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure, !(error is ExitCode) {
+                let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
+                printError("authzd: \(LogText.escaped(message)) (see \(helpCommand(fullMessage(for: error))))")
+                Glibc.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct ConfigOption: ParsableArguments {
@@ -35,7 +54,7 @@ struct Serve: ParsableCommand {
         switch Daemon.preflight(configPath: options.config) {
         case .success(let c): configuration = c
         case .failure(let errors):
-            for e in errors.errors { printError(e.description) }
+            printConfigErrors(errors)
             throw ExitCode(1)
         }
         AuthzLogging.bootstrap(target: configuration.log.target.rawValue, level: configuration.log.level)
@@ -56,9 +75,9 @@ struct CheckConfig: ParsableCommand {
         switch Daemon.preflight(configPath: options.config) {
         case .success(let c):
             let steps = c.apps.values.reduce(0) { $0 + $1.steps.count }
-            print("\(options.config): ok (\(c.apps.count) apps, \(steps) chain steps)")
+            print("\(LogText.escaped(options.config)): ok (\(c.apps.count) apps, \(steps) chain steps)")
         case .failure(let errors):
-            for e in errors.errors { printError(e.description) }
+            printConfigErrors(errors)
             throw ExitCode(1)
         }
     }
@@ -70,6 +89,36 @@ struct Version: ParsableCommand {
     func run() {
         print("authzd \(authzdVersion)")
     }
+}
+
+/// The `authzd SUBCOMMAND --help` that ArgumentParser's usage text points to, so the one-line
+/// message can point there too.
+func helpCommand(_ usage: String) -> String {
+    guard let start = usage.range(of: "See '"),
+          let end = usage[start.upperBound...].firstIndex(of: "'") else { return "authzd --help" }
+    return LogText.escaped(String(usage[start.upperBound..<end]))
+}
+
+/// Every configuration error as `FILE:LINE: message` (escaped, one line each, in file and line
+/// order), then how many there are, so a long list still ends with its size.
+func printConfigErrors(_ errors: ConfigErrors) {
+    for e in errors.errors { printError(e.description) }
+    let files = Set(errors.errors.map(\.file)).count
+    let count = errors.errors.count
+    printError("\(count) configuration error\(count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")")
+}
+
+/// Prints `authzd COMMAND: message` on stderr and returns the exit code to throw: a command-line
+/// failure is one plain sentence, never a usage dump or a Swift error description.
+func failure(_ command: String, _ message: String, exitCode: Int32) -> ExitCode {
+    printError("authzd \(command): \(message)")
+    return ExitCode(exitCode)
+}
+
+/// Exit codes besides 0 and 1 (sysexits.h): bad arguments, and a file that cannot be read.
+enum ExitStatus {
+    static let usage: Int32 = 64
+    static let noInput: Int32 = 66
 }
 
 func printError(_ s: String) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthzJSON
+import AuthzText
 
 #if canImport(Glibc)
 import Glibc
@@ -26,13 +27,11 @@ struct Query: ParsableCommand {
         do {
             answer = try UnixLineClient(path: socket).roundTrip(JSONValue.object(request).jsonString)
         } catch {
-            printError("authzd query: \(error)")
-            throw ExitCode(2)
+            throw failure("query", error.description, exitCode: 2)
         }
         print(answer)
         guard let value = try? JSONParser.parse(answer), let allow = value["allow"]?.boolValue else {
-            printError("authzd query: the answer is not a decision")
-            throw ExitCode(2)
+            throw failure("query", "the answer is not a decision", exitCode: 2)
         }
         if !allow { throw ExitCode(1) }
     }
@@ -46,35 +45,51 @@ struct UnixLineClient {
 
     let path: String
 
-    func roundTrip(_ line: String) throws -> String {
+    func roundTrip(_ line: String) throws(Failure) -> String {
+        let shown = LogText.escaped(path)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw Failure(description: "cannot make a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw Failure(description: "socket path too long") }
+        let room = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < room else {
+            throw Failure(description: "the socket path \(shown) is \(bytes.count) bytes; a Unix socket path holds at most \(room - 1)")
+        }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let ok = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard ok == 0 else { throw Failure(description: "cannot connect to \(path): \(String(cString: strerror(errno)))") }
+        guard ok == 0 else { throw Failure(description: "cannot connect to \(shown): \(Self.connectProblem(errno))") }
         let out = Array((line + "\n").utf8)
         var sent = 0
         while sent < out.count {
             let n = out[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw Failure(description: "write: \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw Failure(description: "cannot send to \(shown): \(String(cString: strerror(errno)))") }
             sent += n
         }
         var answer: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)
         while !answer.contains(0x0A) {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw Failure(description: "the daemon closed the connection without answering") }
+            guard n > 0 else { throw Failure(description: "authzd at \(shown) closed the connection without answering") }
             answer.append(contentsOf: buf[0..<n])
         }
         return String(decoding: answer.prefix { $0 != 0x0A }, as: UTF8.self)
+    }
+
+    /// What a failed connect means for someone running `authzd query`.
+    static func connectProblem(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: "no such file (is authzd running?)"
+        case ECONNREFUSED: "connection refused (is authzd running?)"
+        case EACCES, EPERM: "permission denied (may this user use the socket? see socket_group and allowed_uids)"
+        case ENOTSOCK: "not a socket"
+        case ENOTDIR: "a part of the path is not a directory"
+        default: String(cString: strerror(code))
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import AuthzCore
 import AuthzCrypto
 import AuthzJSON
+import AuthzText
 import JOSE
 
 #if canImport(Glibc)
@@ -16,46 +17,53 @@ struct Token: ParsableCommand {
 struct Mint: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print an HMAC-signed JWT.")
 
-    @Option(help: "The shared secret.") var secret: String?
-    @Option(name: .customLong("secret-file"), help: "A file holding the secret.") var secretFile: String?
+    @Option(help: "The shared secret (at least as long as the algorithm's hash: 32, 48 or 64 bytes).")
+    var secret: String?
+    @Option(name: .customLong("secret-file"), help: "A file holding the secret (one trailing newline is ignored).")
+    var secretFile: String?
     @Option(help: "HS256, HS384 or HS512.") var alg: String = "HS256"
     @Option(help: "Key id for the header.") var kid: String?
     @Option(name: .customLong("claim"), parsing: .singleValue,
             help: "NAME=VALUE; JSON numbers and booleans are typed.") var claims: [String] = []
     @Option(name: .customLong("expires-in"), help: "Set exp this many seconds from now.") var expiresIn: Int?
 
-    func validate() throws {
-        guard (secret == nil) != (secretFile == nil) else {
-            throw ValidationError("give exactly one of --secret or --secret-file")
-        }
-    }
-
     func run() throws {
+        let command = "token mint"
         guard let algorithm = JWSAlgorithm(rawValue: alg), let hash = algorithm.hmacHash else {
-            throw ValidationError("--alg must be HS256, HS384 or HS512")
+            throw failure(command, "--alg must be HS256, HS384 or HS512, not \"\(LogText.escaped(alg))\"", exitCode: ExitStatus.usage)
         }
-        var key: [UInt8]
-        if let secret {
-            key = Array(secret.utf8)
-        } else {
-            switch readFileBytes(secretFile!) {
-            case .success(let b): key = b
-            case .failure(let e): throw ValidationError(e.message)
+        let key: [UInt8]
+        let source: String
+        switch (secret, secretFile) {
+        case (let s?, nil):
+            key = Array(s.utf8)
+            source = "--secret"
+        case (nil, let f?):
+            switch readSecretFile(f) {
+            case .success(let bytes): key = bytes
+            case .failure(let e): throw failure(command, LogText.escaped(e.message), exitCode: ExitStatus.noInput)
             }
-            if key.last == 0x0A { key.removeLast() }
-            if key.last == 0x0D { key.removeLast() }
+            source = "the secret in \(LogText.escaped(f))"
+        default:
+            throw failure(command, "give exactly one of --secret or --secret-file", exitCode: ExitStatus.usage)
+        }
+        // The daemon refuses such a secret in its configuration; a token made with one could
+        // never be checked, and a short HMAC key is guessable offline from any token it signed.
+        guard key.count >= hash.byteCount else {
+            throw failure(command, "\(source) is \(key.count) bytes; \(algorithm.rawValue) needs at least \(hash.byteCount), as in the configuration",
+                          exitCode: ExitStatus.usage)
         }
         var payload = JSONObject()
         for c in claims {
             guard let eq = c.firstIndex(of: "="), eq != c.startIndex else {
-                throw ValidationError("--claim takes NAME=VALUE, got \(c)")
+                throw failure(command, "--claim takes NAME=VALUE, not \"\(LogText.escaped(c))\"", exitCode: ExitStatus.usage)
             }
             payload[String(c[..<eq])] = Self.typedValue(String(c[c.index(after: eq)...]))
         }
         if let expiresIn {
             let (exp, overflow) = Int(time(nil)).addingReportingOverflow(expiresIn)
             guard !overflow, abs(expiresIn) <= 100 * 365 * 86400 else {
-                throw ValidationError("--expires-in must be within 100 years")
+                throw failure(command, "--expires-in must be within 100 years (\(100 * 365 * 86400) seconds)", exitCode: ExitStatus.usage)
             }
             payload["exp"] = .number(JSONNumber(exp))
         }
@@ -74,30 +82,33 @@ struct Mint: ParsableCommand {
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a token's header and claims, unverified.")
 
-    @Argument(help: "The token (a leading 'Bearer ' is ignored).") var token: String
+    // Every word is taken, even one that starts with "-" (base64url has "-"): a malformed token
+    // gets a sentence about the token, not a usage message about an unknown option.
+    @Argument(parsing: .allUnrecognized, help: "The token (a leading 'Bearer ' is ignored).")
+    var words: [String] = []
 
     func run() throws {
-        var t = Substring(token)
-        if t.lowercased().hasPrefix("bearer ") { t = t.dropFirst(7) }
-        let parts = t.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw ValidationError("a compact JWS has three dot-separated parts, this has \(parts.count)") }
-        print("UNVERIFIED: the signature was not checked.")
-        for (name, part) in [("header", parts[0]), ("claims", parts[1])] {
-            guard let bytes = Base64URL.decode(String(part)) else {
-                throw ValidationError("the \(name) is not base64url")
-            }
-            guard let value = try? JSONParser.parse(bytes) else {
-                throw ValidationError("the \(name) is not JSON")
-            }
-            print("\(name): \(Self.pretty(value))")
+        let command = "token inspect"
+        var words = self.words
+        if words.count == 2, words[0].lowercased() == "bearer" { words.removeFirst() }
+        guard words.count == 1 else {
+            throw failure(command, words.isEmpty ? "give the token to inspect" : "give one token, not \(words.count) arguments",
+                          exitCode: ExitStatus.usage)
         }
-        if let bytes = Base64URL.decode(String(parts[1])), let claims = try? JSONParser.parse(bytes) {
-            let now = Int64(time(nil))
-            if let exp = claims["exp"]?.numberValue?.int64 {
-                print(exp > now ? "expires in \(exp - now) s" : "expired \(now - exp) s ago")
-            } else {
-                print("no exp claim")
-            }
+        let report: TokenReport
+        switch TokenReport.read(words[0]) {
+        case .success(let r): report = r
+        case .failure(let problem): throw failure(command, problem.message, exitCode: 1)
+        }
+        print("UNVERIFIED: the signature was not checked.")
+        print("header: \(Self.pretty(.object(report.header)))")
+        print("claims: \(Self.pretty(.object(report.claims)))")
+        if !report.hasSignature { print("no signature (an unsecured token; authzd accepts none of these)") }
+        let now = Int64(time(nil))
+        if let exp = report.claims["exp"]?.numberValue?.int64 {
+            print(exp > now ? "expires in \(exp - now) s" : "expired \(now - exp) s ago")
+        } else {
+            print("no exp claim")
         }
     }
 

@@ -105,6 +105,29 @@ import Testing
         #expect(try StepFixture.error(IPAllowlistFactory(), "allow = [\"::1\"]\nallowed = [\"::2\"]\n")?.message.contains("allowed") == true)
     }
 
+    @Test func everyBadEntryAndAnUnknownKeyAreReportedTogetherAtTheirLines() throws {
+        let errs = try StepFixture.errors(IPAllowlistFactory(), """
+            alow = ["::1"]
+            allow = [
+              "10.0.0.0/8",
+              "10.0.0.1/8",
+              "not-an-address",
+            ]
+            trusted_proxies = ["10.0.0.0/33", "::1"]
+            """)
+        #expect(errs.map(\.line) == [1, 4, 5, 7], "\(errs)")
+        #expect(errs.first?.message.contains("alow") == true)
+        #expect(errs.dropFirst().first?.message.contains("host bits") == true)
+        #expect(errs.last?.message.hasPrefix("trusted_proxies: ") == true, "\(errs)")
+    }
+
+    @Test func aMissingAllowIsReportedOnceNextToAMisspeltOne() throws {
+        let errs = try StepFixture.errors(IPAllowlistFactory(), "\nallowed = [\"::1\"]\n")
+        #expect(errs.count == 2, "\(errs)")
+        #expect(errs.contains { $0.line == 2 && $0.message.contains("unknown key chain[0].allowed") })
+        #expect(errs.contains { $0.message.contains("needs allow") })
+    }
+
     @Test func missingRemoteAddrIsDenied() throws {
         let p = try step(["0.0.0.0/0", "::/0"])
         #expect(allows(p, nil) == false)

@@ -81,6 +81,24 @@ struct JWKSFactoryTests {
         #expect(ca?.message.hasPrefix("ca_file") == true)
     }
 
+    @Test func everyProblemOfAStepIsRecordedNotJustTheFirst() throws {
+        let table = jwksStepTable("""
+            url = "ftp://idp.test/jwks.json"
+            cache_ttl = 0
+            fetch_timeout = "5"
+            algorithms = ["RS256", "HS256"]
+            audience = []
+            cache_tll = 5
+            """)
+        let resources = SharedResources()
+        #expect(throws: ConfigError.self) {
+            try JWKSFactory().makePlugin(config: table, context: jwksContext(resources: resources))
+        }
+        #expect(table.errors.map(\.line) == [1, 2, 3, 4, 5, 6], "\(table.errors)")
+        #expect(table.errors.first?.message.contains("url must be") == true)
+        #expect(table.errors.last?.message.contains("cache_tll") == true)
+    }
+
     @Test func stepsNamingTheSameSourceShareOneCacheAndOneFirstFetch() throws {
         let fetcher = ScriptedFetcher()
         fetcher.hold()

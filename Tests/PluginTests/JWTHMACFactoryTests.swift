@@ -57,4 +57,28 @@ import Testing
         #expect(e?.line == 2, "\(String(describing: e))")
         #expect(e?.message.contains(mention) == true, "\(String(describing: e))")
     }
+
+    @Test func everyProblemOfAStepIsRecordedNotJustTheFirst() throws {
+        let errs = try StepFixture.errors(JWTHMACFactory(), """
+            leeway = "5"
+            algorithms = ["HS384", "ES256"]
+            secret = "\(secret)"
+            token_from = ["form:x", "cookie:jwt"]
+            forward_claims = { sub = 1, name = "bad header" }
+            issuers = "x"
+            """)
+        #expect(errs.map(\.line) == [1, 2, 3, 4, 5, 5, 6], "\(errs)")
+        #expect(errs[0].message.contains("leeway"))
+        #expect(errs[1].message.contains("ES256"))
+        // The valid algorithm still sets the length: HS384 needs 48 bytes.
+        #expect(errs[2].message.contains("32 bytes") && errs[2].message.contains("48"), "\(errs[2])")
+        #expect(errs[3].message.contains("form:x"))
+        #expect(errs[6].message.contains("issuers"))
+    }
+
+    @Test func aShortSecretIsReportedNextToTwoSecretSources() throws {
+        let errs = try StepFixture.errors(JWTHMACFactory(), "secret = \"tiny\"\nsecrets = [{ secret = \"\(secret)\" }]\n")
+        #expect(errs.contains { $0.message.contains("exactly one") }, "\(errs)")
+        #expect(errs.contains { $0.line == 1 && $0.message.contains("4 bytes") }, "\(errs)")
+    }
 }

@@ -48,6 +48,22 @@ enum StepFixture {
         }
     }
 
+    /// Every error the factory records for `toml`, as `line: message`, in line order; records an
+    /// issue when the step loads, or when the error it throws is not among those recorded.
+    static func errors(_ factory: some PluginFactory, _ toml: String, baseDirectory: String = ".",
+                       sourceLocation: SourceLocation = #_sourceLocation) throws -> [(line: Int, message: String)] {
+        let t = try table(toml)
+        let context = PluginContext(baseDirectory: baseDirectory, appName: "app", logger: .init(label: "test"),
+                                    resources: SharedResources(), fetcher: nil)
+        do {
+            _ = try factory.makePlugin(config: t, context: context)
+            Issue.record("step loaded but should not have", sourceLocation: sourceLocation)
+        } catch {
+            #expect(t.errors.contains(error), "the error thrown is one of those recorded", sourceLocation: sourceLocation)
+        }
+        return t.errors.map { ($0.line, $0.message) }
+    }
+
     /// A step's immediate result (these plugins never pend).
     static func result(_ plugin: any ChainPlugin, _ request: CheckRequest, now: Int64 = now,
                        sourceLocation: SourceLocation = #_sourceLocation) -> StepResult? {

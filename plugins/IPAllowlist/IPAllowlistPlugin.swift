@@ -66,20 +66,30 @@ public struct IPAllowlistFactory: PluginFactory {
     public init() {}
 
     public func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin {
-        try config.rejectUnknownKeys(known: ["allow", "trusted_proxies"])
-        guard let list = try config.stringList("allow") else {
-            throw config.error(nil, "ip_allowlist needs allow = [...] (Ant Media's default is [\"127.0.0.1\"])")
-        }
-        guard !list.isEmpty else { throw config.error("allow", "allow must not be empty") }
+        config.rejectUnknownKeys(known: ["allow", "trusted_proxies"])
         var allow = CIDRSet()
-        for entry in list {
-            if let message = allow.add(entry) { throw config.error("allow", message) }
+        if !config.has("allow") {
+            config.record(config.error(nil, "ip_allowlist needs allow = [...] (Ant Media's default is [\"127.0.0.1\"])"))
+        } else if let list = config.attempt({ () throws(ConfigError) in try config.stringList("allow") }) ?? nil {
+            if list.isEmpty { config.record(config.error("allow", "allow must not be empty")) }
+            Self.add(list, key: "allow", to: &allow, config: config)
         }
         var proxies = CIDRSet()
-        for entry in try config.stringList("trusted_proxies") ?? [] {
-            if let message = proxies.add(entry) { throw config.error("trusted_proxies", message) }
+        if let list = config.attempt({ () throws(ConfigError) in try config.stringList("trusted_proxies") }) ?? nil {
+            Self.add(list, key: "trusted_proxies", to: &proxies, config: config)
         }
         try config.finish()
         return IPAllowlistPlugin(allow: allow, trustedProxies: proxies)
+    }
+
+    /// Adds every entry, recording each one that does not parse at its own line.
+    static func add(_ entries: [String], key: String, to set: inout CIDRSet, config: ConfigTable) {
+        var lines: [Int] = []
+        if case .array(let items)? = config.table[key]?.value { lines = items.map(\.line) }
+        for (i, entry) in entries.enumerated() {
+            if let message = set.add(entry) {
+                config.record(ConfigError(file: config.file, line: i < lines.count ? lines[i] : config.line(of: key), message: "\(key): \(message)"))
+            }
+        }
     }
 }

@@ -12,10 +12,11 @@ public struct JWKSFactory: PluginFactory {
     public init() {}
 
     public func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin {
-        let settings = try Self.settings(config, context: context)
-        let options = try JWTOptions.parse(config, context: context, permitted: Self.permitted,
-                                           defaultAlgorithms: [.rs256], defaultRequireExp: true)
+        let settings = Self.readSettings(config, context: context)
+        let options = JWTOptions.read(config, context: context, permitted: Self.permitted,
+                                      defaultAlgorithms: [.rs256], defaultRequireExp: true)
         try config.finish()
+        guard let settings else { throw config.error(nil, "jwks needs a valid url") }  // recorded already
         let cache = try context.resources.resource(settings.resourceKey, as: JWKSCache.self) { () throws(ConfigError) in
             JWKSCache(settings: settings, fetcher: context.fetcher, logger: context.logger)
         }
@@ -24,25 +25,40 @@ public struct JWKSFactory: PluginFactory {
     }
 
     /// Reads and checks the source keys: url, cache_ttl, min_refetch_interval, max_stale,
-    /// fetch_timeout, ca_file.
+    /// fetch_timeout, ca_file; throws the first problem after checking them all.
     static func settings(_ config: ConfigTable, context: PluginContext) throws(ConfigError) -> JWKSSourceSettings {
-        let url = try config.requiredString("url")
-        guard validURL(url) else {
-            throw config.error("url", "url must be an https:// (or http://) URL with a host, not \"\(url.prefix(200))\"")
+        let before = config.errors
+        let settings = readSettings(config, context: context)
+        if let new = config.errors.first(where: { !before.contains($0) }) { throw new }
+        guard let settings else { throw config.error(nil, "jwks needs a valid url") }
+        return settings
+    }
+
+    /// `settings` without throwing: each key is checked on its own and every problem recorded in
+    /// `config`; nil when there is no usable url.
+    static func readSettings(_ config: ConfigTable, context: PluginContext) -> JWKSSourceSettings? {
+        let url = config.attempt { () throws(ConfigError) -> String in
+            let url = try config.requiredString("url")
+            guard validURL(url) else {
+                throw config.error("url", "url must be an https:// (or http://) URL with a host, not \"\(url.prefix(200))\"")
+            }
+            return url
         }
-        let ttl = try config.int("cache_ttl", min: 1, max: 7 * 86400) ?? 300
-        let refetch = try config.int("min_refetch_interval", min: 1, max: 86400) ?? 10
-        let stale = try config.int("max_stale", min: 0, max: 30 * 86400) ?? 86400
-        let timeout = try config.int("fetch_timeout", min: 1, max: 120) ?? 5
-        var caFile = try config.string("ca_file") ?? ""
-        if !caFile.isEmpty {
-            caFile = context.resolve(caFile)
-            if case .failure(let e) = readFileBytes(caFile, limit: 8 << 20) {
+        let ttl = config.attempt { () throws(ConfigError) in try config.int("cache_ttl", min: 1, max: 7 * 86400) } ?? nil
+        let refetch = config.attempt { () throws(ConfigError) in try config.int("min_refetch_interval", min: 1, max: 86400) } ?? nil
+        let stale = config.attempt { () throws(ConfigError) in try config.int("max_stale", min: 0, max: 30 * 86400) } ?? nil
+        let timeout = config.attempt { () throws(ConfigError) in try config.int("fetch_timeout", min: 1, max: 120) } ?? nil
+        let caFile = config.attempt { () throws(ConfigError) -> String in
+            guard let file = try config.string("ca_file"), !file.isEmpty else { return "" }
+            let resolved = context.resolve(file)
+            if case .failure(let e) = readFileBytes(resolved, limit: 8 << 20) {
                 throw config.error("ca_file", "ca_file: \(e.message)")
             }
-        }
-        return JWKSSourceSettings(url: url, caFile: caFile, cacheTTL: ttl, minRefetchInterval: refetch,
-                                  maxStale: stale, fetchTimeout: timeout)
+            return resolved
+        } ?? ""
+        guard let url else { return nil }
+        return JWKSSourceSettings(url: url, caFile: caFile, cacheTTL: ttl ?? 300, minRefetchInterval: refetch ?? 10,
+                                  maxStale: stale ?? 86400, fetchTimeout: timeout ?? 5)
     }
 
     /// `https://HOST...` or `http://HOST...`, with no whitespace or control characters.

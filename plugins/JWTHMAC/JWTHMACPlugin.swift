@@ -59,52 +59,68 @@ public struct JWTHMACFactory: PluginFactory {
     public init() {}
 
     public func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin {
-        try config.rejectUnknownKeys(known: JWTOptions.keys.union(["secret", "secret_file", "secrets"]))
-        let options = try JWTOptions.parse(config, context: context, permitted: Self.permitted,
-                                           defaultAlgorithms: [.hs256], defaultRequireExp: false)
-        var raw: [(kid: String?, bytes: [UInt8], key: String, line: Int)] = []
+        config.rejectUnknownKeys(known: JWTOptions.keys.union(["secret", "secret_file", "secrets"]))
+        let options = JWTOptions.read(config, context: context, permitted: Self.permitted,
+                                      defaultAlgorithms: [.hs256], defaultRequireExp: false)
         let hasSecret = config.has("secret"), hasFile = config.has("secret_file"), hasList = config.has("secrets")
-        guard [hasSecret, hasFile, hasList].filter({ $0 }).count == 1 else {
-            throw config.error(nil, "jwt_hmac needs exactly one of secret, secret_file or secrets")
+        if [hasSecret, hasFile, hasList].filter({ $0 }).count != 1 {
+            config.record(config.error(nil, "jwt_hmac needs exactly one of secret, secret_file or secrets"))
         }
-        if let s = try config.string("secret") {
-            raw.append((nil, Array(s.utf8), "secret", config.line(of: "secret")))
+        // Every secret given is read and measured, even next to another error, so that a short
+        // secret is reported in the same run as a type error elsewhere in the step.
+        var raw: [RawSecret] = []
+        if let s = config.attempt({ () throws(ConfigError) in try config.string("secret") }) ?? nil {
+            raw.append(RawSecret(kid: nil, bytes: Array(s.utf8), key: "secret", table: config))
         }
-        if let f = try config.string("secret_file") {
-            raw.append((nil, try Self.readSecret(f, config: config, key: "secret_file", context: context), "secret_file", config.line(of: "secret_file")))
+        if let f = config.attempt({ () throws(ConfigError) in try config.string("secret_file") }) ?? nil,
+           let bytes = config.attempt({ () throws(ConfigError) in try Self.readSecret(f, config: config, key: "secret_file", context: context) }) {
+            raw.append(RawSecret(kid: nil, bytes: bytes, key: "secret_file", table: config))
         }
-        if let list = try config.tableList("secrets") {
-            guard !list.isEmpty else { throw config.error("secrets", "secrets must not be empty") }
+        if let list = config.attempt({ () throws(ConfigError) in try config.tableList("secrets") }) ?? nil {
+            if list.isEmpty { config.record(config.error("secrets", "secrets must not be empty")) }
+            var kids: Set<String> = []
             for item in list {
-                let kid = try item.string("kid")
-                let inline = try item.string("secret")
-                let file = try item.string("secret_file")
-                try item.finish()
-                switch (inline, file) {
-                case (let s?, nil): raw.append((kid, Array(s.utf8), "secret", item.line(of: "secret")))
-                case (nil, let f?): raw.append((kid, try Self.readSecret(f, config: item, key: "secret_file", context: context), "secret_file", item.line(of: "secret_file")))
-                default: throw item.error(nil, "each entry of secrets needs exactly one of secret or secret_file")
+                let kid = item.attempt { () throws(ConfigError) in try item.string("kid") } ?? nil
+                let inline = item.attempt { () throws(ConfigError) in try item.string("secret") } ?? nil
+                let file = item.attempt { () throws(ConfigError) in try item.string("secret_file") } ?? nil
+                item.reportUnknownKeys()
+                if let kid, !kids.insert(kid).inserted {
+                    item.record(item.error("kid", "kid \"\(kid)\" is used twice"))
                 }
-                if let kid, raw.dropLast().contains(where: { $0.kid == kid }) {
-                    throw item.error("kid", "kid \"\(kid)\" is used twice")
+                if item.has("secret") == item.has("secret_file") {
+                    item.record(item.error(nil, "each entry of secrets needs exactly one of secret or secret_file"))
+                }
+                if let inline {
+                    raw.append(RawSecret(kid: kid, bytes: Array(inline.utf8), key: "secret", table: item))
+                }
+                if let file, let bytes = item.attempt({ () throws(ConfigError) in
+                    try Self.readSecret(file, config: item, key: "secret_file", context: context)
+                }) {
+                    raw.append(RawSecret(kid: kid, bytes: bytes, key: "secret_file", table: item))
                 }
             }
+        }
+        let needed = options.algorithms.map(Self.hash).map(\.byteCount).max() ?? 32
+        for r in raw where r.bytes.count < needed {
+            r.table.record(r.table.error(r.key, "\(r.key) is \(r.bytes.count) bytes; \(options.algorithms.map(\.rawValue).joined(separator: "/")) needs at least \(needed)"))
         }
         try config.finish()
-        let needed = options.algorithms.map(Self.hash).map(\.byteCount).max() ?? 32
-        var secrets: [JWTHMACPlugin.Secret] = []
-        for r in raw {
-            guard r.bytes.count >= needed else {
-                throw ConfigError(file: config.file, line: r.line,
-                                  message: "\(r.key) is \(r.bytes.count) bytes; \(options.algorithms.map(\.rawValue).joined(separator: "/")) needs at least \(needed)")
-            }
+        let secrets = raw.map { r in
             var keys: [JWSAlgorithm: HMACKey] = [:]
             for alg in options.algorithms { keys[alg] = HMACKey(algorithm: Self.hash(alg), key: r.bytes) }
-            secrets.append(.init(kid: r.kid, keys: keys))
+            return JWTHMACPlugin.Secret(kid: r.kid, keys: keys)
         }
         return JWTHMACPlugin(secrets: secrets, options: options,
                              verdict: JWTVerdict(realm: context.appName, options: options),
                              cache: VerifiedTokenCache(capacity: options.cacheSize))
+    }
+
+    /// A secret as read, before its length is checked; `table` and `key` locate it for messages.
+    private struct RawSecret {
+        let kid: String?
+        let bytes: [UInt8]
+        let key: String
+        let table: ConfigTable
     }
 
     static func hash(_ alg: JWSAlgorithm) -> HashFunction {
@@ -117,13 +133,9 @@ public struct JWTHMACFactory: PluginFactory {
 
     /// A secret file's bytes, without one trailing newline (editors add one).
     static func readSecret(_ path: String, config: ConfigTable, key: String, context: PluginContext) throws(ConfigError) -> [UInt8] {
-        switch readFileBytes(context.resolve(path), limit: 1 << 16) {
-        case .success(var bytes):
-            if bytes.last == 0x0A { bytes.removeLast() }
-            if bytes.last == 0x0D { bytes.removeLast() }
-            return bytes
-        case .failure(let e):
-            throw config.error(key, e.message)
+        switch readSecretFile(context.resolve(path)) {
+        case .success(let bytes): return bytes
+        case .failure(let e): throw config.error(key, e.message)
         }
     }
 }

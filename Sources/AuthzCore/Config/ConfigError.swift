@@ -1,7 +1,10 @@
+import AuthzText
+
 /// A configuration problem, located by file and line, printed as `FILE:LINE: message`.
 public struct ConfigError: Error, Sendable, CustomStringConvertible, Equatable {
     public let file: String
     public let line: Int
+    /// The message as written, with any name or value it quotes unescaped.
     public let message: String
 
     public init(file: String, line: Int, message: String) {
@@ -10,11 +13,15 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible, Equatable {
         self.message = message
     }
 
-    public var description: String { "\(file):\(line): \(message)" }
+    /// `FILE:LINE: message` on one line: the file name and the message are escaped (`LogText`),
+    /// so a file, app or key name holding a newline or a control character cannot start a line
+    /// of its own or pass for another error.
+    public var description: String { "\(LogText.escaped(file)):\(line): \(LogText.escaped(message))" }
 }
 
 /// Every problem found while loading one configuration; it is applied only when this is empty.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    /// In file order (the main file first, then the apps directory's files by name), then by line.
     public let errors: [ConfigError]
 
     public init(_ errors: [ConfigError]) { self.errors = errors }

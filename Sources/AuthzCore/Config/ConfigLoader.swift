@@ -25,9 +25,10 @@ public struct ConfigLoader: Sendable {
         self.logger = logger
     }
 
-    /// Loads `path` and the apps it names.
+    /// Loads `path` and the apps it names. Every table is checked key by key and every step of
+    /// every app is built, so the errors thrown are all that can be found, not the first: the main
+    /// file's by line, then each app file's (in name order) by line.
     public func load(path: String) throws(ConfigErrors) -> Configuration {
-        var errors: [ConfigError] = []
         var files = [path]
         let root: TOMLTable
         do {
@@ -40,42 +41,42 @@ public struct ConfigLoader: Sendable {
 
         var server = ServerSettings()
         var log = LogSettings()
-        do {
-            if let t = try main.table("server") { server = try Self.parseServer(t) }
-        } catch { errors.append(error) }
-        do {
-            if let t = try main.table("log") { log = try Self.parseLog(t) }
-        } catch { errors.append(error) }
+        if let t = main.attempt({ () throws(ConfigError) in try main.table("server") }) ?? nil {
+            do { try Self.parseServer(t, into: &server) } catch { t.record(error) }
+        }
+        if let t = main.attempt({ () throws(ConfigError) in try main.table("log") }) ?? nil {
+            do { try Self.parseLog(t, into: &log) } catch { t.record(error) }
+        }
 
         var apps: [String: AppChain] = [:]
-        // Inline apps.
-        do {
-            if let inline = try main.table("apps") {
-                for entry in inline.table.entries {
+        var inlineNames: Set<String> = []
+        if let inline = main.attempt({ () throws(ConfigError) in try main.table("apps") }) ?? nil {
+            for entry in inline.table.entries {
+                guard case .table = entry.node.value else {
                     inline.markUsed(entry.key)
-                    guard case .table(let t) = entry.node.value else {
-                        errors.append(ConfigError(file: path, line: entry.node.line, message: "apps.\(entry.key) must be a table"))
-                        continue
-                    }
-                    guard Self.isValidAppName(entry.key) else {
-                        errors.append(ConfigError(file: path, line: entry.node.line,
-                                                  message: "app name \"\(entry.key)\" may only use letters, digits, '.', '_' and '-'"))
-                        continue
-                    }
-                    let app = ConfigTable(file: path, table: t, path: "apps.\(entry.key)")
-                    do {
-                        apps[entry.key] = try buildApp(name: entry.key, table: app, baseDir: baseDir, tokenCacheSize: server.tokenCacheSize)
-                    } catch { errors.append(contentsOf: error.errors) }
+                    inline.record(ConfigError(file: path, line: entry.node.line, message: "apps.\(entry.key) must be a table"))
+                    continue
+                }
+                inlineNames.insert(entry.key)
+                guard Self.isValidAppName(entry.key) else {
+                    inline.markUsed(entry.key)
+                    inline.record(ConfigError(file: path, line: entry.node.line, message: Self.badAppNameMessage(entry.key)))
+                    continue
+                }
+                guard let app = inline.attempt({ () throws(ConfigError) in try inline.table(entry.key) }) ?? nil else { continue }
+                if let chain = buildApp(name: entry.key, table: app, baseDir: baseDir, tokenCacheSize: server.tokenCacheSize) {
+                    apps[entry.key] = chain
                 }
             }
-        } catch { errors.append(error) }
-        do { try main.finish() } catch { errors.append(error) }
+        }
+        main.reportUnknownKeys()
 
         // apps.d/*.toml
         let appsDir = server.appsDir.hasPrefix("/") ? server.appsDir : baseDir + "/" + server.appsDir
         let explicitAppsDir = main.table["server"].flatMap { n -> Bool? in
             if case .table(let t) = n.value { return t["apps_dir"] != nil } else { return nil }
         } ?? false
+        var appFileErrors: [ConfigError] = []
         switch Self.listTOMLFiles(appsDir) {
         case .success(let names):
             for name in names {
@@ -83,136 +84,164 @@ public struct ConfigLoader: Sendable {
                 let appName = String(name.dropLast(5))
                 files.append(file)
                 guard Self.isValidAppName(appName) else {
-                    errors.append(ConfigError(file: file, line: 1, message: "app name \"\(appName)\" may only use letters, digits, '.', '_' and '-'"))
+                    appFileErrors.append(ConfigError(file: file, line: 1, message: Self.badAppNameMessage(appName)))
                     continue
                 }
-                if apps[appName] != nil {
-                    errors.append(ConfigError(file: file, line: 1, message: "app \(appName) is also defined inline in \(path)"))
+                if inlineNames.contains(appName) {
+                    appFileErrors.append(ConfigError(file: file, line: 1, message: "app \(appName) is also defined inline in \(path)"))
                     continue
                 }
                 let table: TOMLTable
                 do {
                     table = try Self.parseFile(file)
                 } catch {
-                    errors.append(error)
+                    appFileErrors.append(error)
                     continue
                 }
-                do {
-                    apps[appName] = try buildApp(name: appName, table: ConfigTable(file: file, table: table, path: ""),
-                                                 baseDir: baseDir, tokenCacheSize: server.tokenCacheSize)
-                } catch { errors.append(contentsOf: error.errors) }
+                let app = ConfigTable(file: file, table: table, path: "")
+                if let chain = buildApp(name: appName, table: app, baseDir: baseDir, tokenCacheSize: server.tokenCacheSize) {
+                    apps[appName] = chain
+                }
+                appFileErrors.append(contentsOf: app.errors)
             }
         case .failure(let message):
             if explicitAppsDir {
-                errors.append(ConfigError(file: path, line: main.table["server"]?.line ?? 1, message: "apps_dir \(appsDir): \(message.message)"))
+                main.record(ConfigError(file: path, line: main.table["server"]?.line ?? 1, message: "apps_dir \(appsDir): \(message.message)"))
             }
         }
 
+        let errors = main.errors + appFileErrors
         if !errors.isEmpty { throw ConfigErrors(errors) }
         return Configuration(file: path, server: server, log: log, apps: apps, files: files)
     }
 
-    /// Builds one app's chain from a table with a `chain` array. Every faulty step is reported,
-    /// not just the first, so one `check-config` run shows everything to fix.
-    func buildApp(name: String, table: ConfigTable, baseDir: String, tokenCacheSize: Int) throws(ConfigErrors) -> AppChain {
-        let steps: [ConfigTable]
-        do throws(ConfigError) {
+    /// Builds one app's chain from a table with a `chain` array, or returns nil with the errors
+    /// recorded in `table`. Every step is built, faulty or not, so each one's errors are found.
+    func buildApp(name: String, table: ConfigTable, baseDir: String, tokenCacheSize: Int) -> AppChain? {
+        let steps = table.attempt { () throws(ConfigError) -> [ConfigTable] in
             guard let list = try table.tableList("chain") else {
                 throw table.error(nil, "app \(name) has no [[chain]] steps")
             }
             guard !list.isEmpty else { throw table.error("chain", "app \(name) has no [[chain]] steps") }
-            try table.finish()
-            steps = list
-        } catch {
-            throw ConfigErrors([error])
-        }
+            return list
+        } ?? []
+        table.reportUnknownKeys()
         var built: [AppChain.Step] = []
-        var errors: [ConfigError] = []
         for step in steps {
-            do {
-                built.append(try buildStep(step, appName: name, baseDir: baseDir, tokenCacheSize: tokenCacheSize))
-            } catch {
-                errors.append(error)
-            }
+            if let s = buildStep(step, appName: name, baseDir: baseDir, tokenCacheSize: tokenCacheSize) { built.append(s) }
         }
-        if !errors.isEmpty { throw ConfigErrors(errors) }
+        guard table.errors.isEmpty else { return nil }
         return AppChain(name: name, steps: built)
     }
 
-    private func buildStep(_ step: ConfigTable, appName name: String, baseDir: String, tokenCacheSize: Int) throws(ConfigError) -> AppChain.Step {
-        let pluginName = try step.requiredString("plugin")
-        guard let factory = registry.factories[pluginName] else {
-            throw step.error("plugin", "unknown plugin \"\(pluginName)\" (known: \(registry.names.joined(separator: ", ")))")
+    /// Builds one step, or returns nil with its errors recorded in `step`. `plugin` and `control`
+    /// are checked independently of each other and of the plugin's own keys.
+    private func buildStep(_ step: ConfigTable, appName name: String, baseDir: String, tokenCacheSize: Int) -> AppChain.Step? {
+        let pluginName = step.attempt { () throws(ConfigError) in try step.requiredString("plugin") }
+        let control = step.attempt { () throws(ConfigError) -> Control in
+            let text = try step.string("control") ?? "required"
+            guard let control = Control(rawValue: text) else {
+                throw step.error("control", "control must be required, sufficient or optional, not \"\(text)\"")
+            }
+            return control
         }
-        let controlText = try step.string("control") ?? "required"
-        guard let control = Control(rawValue: controlText) else {
-            throw step.error("control", "control must be required, sufficient or optional, not \"\(controlText)\"")
+        // Without a known plugin nobody knows which other keys belong here: report nothing more.
+        guard let pluginName else { return nil }
+        guard let factory = registry.factories[pluginName] else {
+            step.record(step.error("plugin", "unknown plugin \"\(pluginName)\" (known: \(registry.names.joined(separator: ", ")))"))
+            return nil
         }
         let context = PluginContext(baseDirectory: baseDir, appName: name, logger: logger, resources: resources,
                                     fetcher: fetcher, tokenCacheSize: tokenCacheSize)
-        let plugin = try factory.makePlugin(config: step, context: context)
+        let plugin: any ChainPlugin
+        do {
+            plugin = try factory.makePlugin(config: step, context: context)
+        } catch {
+            step.record(error)
+            return nil
+        }
+        guard let control, step.errors.isEmpty else { return nil }
         return AppChain.Step(pluginName: pluginName, control: control, plugin: plugin)
     }
 
-    static func parseServer(_ t: ConfigTable) throws(ConfigError) -> ServerSettings {
-        var s = ServerSettings()
-        if let v = try t.string("socket") {
-            guard !v.isEmpty else { throw t.error("socket", "server.socket must not be empty") }
-            s.socket = v
-        }
-        if let v = try t.string("socket_mode") {
-            guard let mode = UInt32(v, radix: 8), mode <= 0o777 else {
-                throw t.error("socket_mode", "server.socket_mode must be an octal mode such as \"0660\"")
+    /// Reads `[server]` into `s`, each key on its own: an error is recorded in `t` and the other
+    /// keys are still read (and still take effect in `s`, so the apps directory can be checked).
+    static func parseServer(_ t: ConfigTable, into s: inout ServerSettings) throws(ConfigError) {
+        t.attempt { () throws(ConfigError) in
+            if let v = try t.string("socket") {
+                guard !v.isEmpty else { throw t.error("socket", "server.socket must not be empty") }
+                s.socket = v
             }
-            s.socketMode = mode
         }
-        if let v = try t.string("socket_group") { s.socketGroup = v }
-        if let n = t.table["allowed_uids"] {
+        t.attempt { () throws(ConfigError) in
+            if let v = try t.string("socket_mode") {
+                guard let mode = UInt32(v, radix: 8), mode <= 0o777 else {
+                    throw t.error("socket_mode", "server.socket_mode must be an octal mode such as \"0660\"")
+                }
+                s.socketMode = mode
+            }
+        }
+        t.attempt { () throws(ConfigError) in if let v = try t.string("socket_group") { s.socketGroup = v } }
+        t.attempt { () throws(ConfigError) in
+            guard let n = t.table["allowed_uids"] else { return }
             t.markUsed("allowed_uids")
             guard case .array(let items) = n.value else { throw t.error("allowed_uids", "server.allowed_uids must be an array of integers") }
+            var uids: [UInt32] = []
             for i in items {
                 guard case .integer(let v) = i.value, v >= 0, v <= Int64(UInt32.max) else {
                     throw ConfigError(file: t.file, line: i.line, message: "server.allowed_uids must be an array of uids")
                 }
-                s.allowedUIDs.append(UInt32(v))
+                uids.append(UInt32(v))
             }
+            s.allowedUIDs = uids
         }
-        if let v = try t.int("max_line_bytes", min: 256, max: 16 << 20) { s.maxLineBytes = v }
-        if let v = try t.int("max_connections", min: 1, max: 1_000_000) { s.maxConnections = v }
-        if let v = try t.string("apps_dir") { s.appsDir = v }
-        if let v = try t.int("token_cache_size", min: 0, max: 10_000_000) { s.tokenCacheSize = v }
-        if let v = try t.int("idle_timeout", min: 0, max: 86_400) { s.idleTimeout = v }
-        if let v = try t.int("request_timeout", min: 0, max: 3_600) { s.requestTimeout = v }
+        t.attempt { () throws(ConfigError) in if let v = try t.int("max_line_bytes", min: 256, max: 16 << 20) { s.maxLineBytes = v } }
+        t.attempt { () throws(ConfigError) in if let v = try t.int("max_connections", min: 1, max: 1_000_000) { s.maxConnections = v } }
+        t.attempt { () throws(ConfigError) in if let v = try t.string("apps_dir") { s.appsDir = v } }
+        t.attempt { () throws(ConfigError) in if let v = try t.int("token_cache_size", min: 0, max: 10_000_000) { s.tokenCacheSize = v } }
+        t.attempt { () throws(ConfigError) in if let v = try t.int("idle_timeout", min: 0, max: 86_400) { s.idleTimeout = v } }
+        t.attempt { () throws(ConfigError) in if let v = try t.int("request_timeout", min: 0, max: 3_600) { s.requestTimeout = v } }
         try t.finish()
-        return s
     }
 
-    static func parseLog(_ t: ConfigTable) throws(ConfigError) -> LogSettings {
-        var s = LogSettings()
-        if let v = try t.string("target") {
-            guard let target = LogTarget(rawValue: v) else { throw t.error("target", "log.target must be auto, journal or stderr") }
-            s.target = target
-        }
-        if let v = try t.string("level") {
-            guard let level = Logger.Level(rawValue: v) else {
-                throw t.error("level", "log.level must be one of trace, debug, info, notice, warning, error, critical")
+    /// Reads `[log]` into `s`, each key on its own (as `parseServer`).
+    static func parseLog(_ t: ConfigTable, into s: inout LogSettings) throws(ConfigError) {
+        t.attempt { () throws(ConfigError) in
+            if let v = try t.string("target") {
+                guard let target = LogTarget(rawValue: v) else { throw t.error("target", "log.target must be auto, journal or stderr") }
+                s.target = target
             }
-            s.level = level
         }
-        if let v = try t.string("decisions") {
-            guard let d = DecisionLogging(rawValue: v) else { throw t.error("decisions", "log.decisions must be none, deny or all") }
-            s.decisions = d
+        t.attempt { () throws(ConfigError) in
+            if let v = try t.string("level") {
+                guard let level = Logger.Level(rawValue: v) else {
+                    throw t.error("level", "log.level must be one of trace, debug, info, notice, warning, error, critical")
+                }
+                s.level = level
+            }
         }
-        if let v = try t.int("decision_rate_limit", min: 1, max: 1_000_000) { s.decisionRateLimit = v }
+        t.attempt { () throws(ConfigError) in
+            if let v = try t.string("decisions") {
+                guard let d = DecisionLogging(rawValue: v) else { throw t.error("decisions", "log.decisions must be none, deny or all") }
+                s.decisions = d
+            }
+        }
+        t.attempt { () throws(ConfigError) in if let v = try t.int("decision_rate_limit", min: 1, max: 1_000_000) { s.decisionRateLimit = v } }
         try t.finish()
-        return s
     }
 
-    static func isValidAppName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { c in
+    /// What `authzd-nginx` accepts in X-Authz-App: 1 to 64 of `A-Z a-z 0-9 . _ -`. An app that
+    /// nginx could never name would be dead configuration, and a name that can hold anything
+    /// else (a newline, a slash) would reach logs, metrics labels and file names.
+    public static func isValidAppName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
                 || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
         }
+    }
+
+    static func badAppNameMessage(_ name: String) -> String {
+        "\"\(name)\" is not a valid app name: an app name is 1 to 64 letters, digits, '.', '_' or '-' (what authzd-nginx accepts in X-Authz-App)"
     }
 
     /// Reads and parses a TOML file; errors carry the file and line.
@@ -288,4 +317,17 @@ public func readFileBytes(_ path: String, limit: Int = 16 << 20) -> Result<[UInt
         if out.count > limit { return .failure(FileMessage("\(path) is larger than \(limit) bytes")) }
     }
     return .success(out)
+}
+
+/// A secret file's bytes without one trailing line ending (`\n`, `\r\n` or `\r`, as editors add), the
+/// same for the configuration's `secret_file` and `authzd token mint --secret-file`.
+public func readSecretFile(_ path: String) -> Result<[UInt8], FileMessage> {
+    switch readFileBytes(path, limit: 1 << 16) {
+    case .success(var bytes):
+        if bytes.last == 0x0A { bytes.removeLast() }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        return .success(bytes)
+    case .failure(let e):
+        return .failure(e)
+    }
 }

@@ -3,17 +3,54 @@ import AuthzTOML
 /// A TOML table being turned into typed settings. Every accessor marks its key as used;
 /// `finish()` then reports any key nobody asked for, so a typo is an error and not a silent default.
 /// Every error names the file and the line of the offending value.
+///
+/// A table also collects errors, so that one `check-config` run shows everything to fix: a parser
+/// checks each key on its own (`attempt`), records what is wrong (`record`) and goes on; `finish()`
+/// then throws if anything was recorded. A sub-table's errors count for its parents too, so the
+/// root of a file ends up holding every error found in it.
 public final class ConfigTable {
     public let file: String
     public let table: TOMLTable
     /// Where this table sits, for messages (`apps.web.chain[1]`).
     public let path: String
     private var used: Set<String> = []
+    private let sink: ErrorSink
 
     public init(file: String, table: TOMLTable, path: String) {
         self.file = file
         self.table = table
         self.path = path
+        self.sink = ErrorSink(parent: nil)
+    }
+
+    private init(file: String, table: TOMLTable, path: String, parent: ConfigTable) {
+        self.file = file
+        self.table = table
+        self.path = path
+        self.sink = ErrorSink(parent: parent.sink)
+    }
+
+    /// The errors recorded in this table and the tables read from it, in line order.
+    public var errors: [ConfigError] {
+        sink.errors.enumerated().sorted { a, b in
+            a.element.line != b.element.line ? a.element.line < b.element.line : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Records an error here (and in every enclosing table); the same error twice is kept once.
+    public func record(_ error: ConfigError) {
+        sink.record(error)
+    }
+
+    /// Runs one independent check; an error it throws is recorded and nil returned, so the
+    /// checks after it still run.
+    public func attempt<T>(_ body: () throws(ConfigError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            record(error)
+            return nil
+        }
     }
 
     /// The line of a key's value, or of the table when the key is absent.
@@ -91,7 +128,7 @@ public final class ConfigTable {
     public func table(_ key: String) throws(ConfigError) -> ConfigTable? {
         guard let n = node(key) else { return nil }
         guard case .table(let t) = n.value else { throw typeError(key, "a table", n) }
-        return ConfigTable(file: file, table: t, path: qualified(key))
+        return ConfigTable(file: file, table: t, path: qualified(key), parent: self)
     }
 
     /// An array of tables (`[[key]]` or an array of inline tables).
@@ -101,7 +138,7 @@ public final class ConfigTable {
         var out: [ConfigTable] = []
         for (i, item) in items.enumerated() {
             guard case .table(let t) = item.value else { throw typeError(key, "an array of tables", item) }
-            out.append(ConfigTable(file: file, table: t, path: "\(qualified(key))[\(i)]"))
+            out.append(ConfigTable(file: file, table: t, path: "\(qualified(key))[\(i)]", parent: self))
         }
         return out
     }
@@ -109,18 +146,45 @@ public final class ConfigTable {
     /// Marks a key as handled without reading it.
     public func markUsed(_ key: String) { used.insert(key) }
 
-    /// Fails on the first key outside `known` (besides those already read), before anything else
-    /// is validated: a misspelt key is then reported as such, not as a missing one.
-    public func rejectUnknownKeys(known: Set<String>) throws(ConfigError) {
+    /// Records every key outside `known` (besides those already read) as unknown, before anything
+    /// else is validated, and marks them handled: a misspelt key is then reported as such, next
+    /// to whatever its absence causes, and only once.
+    public func rejectUnknownKeys(known: Set<String>) {
         for e in table.entries where !known.contains(e.key) && !used.contains(e.key) {
-            throw ConfigError(file: file, line: e.node.line, message: "unknown key \(qualified(e.key))")
+            record(unknownKey(e.key, e.node))
+            used.insert(e.key)
         }
     }
 
-    /// Fails on the first key nobody read.
-    public func finish() throws(ConfigError) {
+    /// Records every key nobody read as unknown.
+    public func reportUnknownKeys() {
         for e in table.entries where !used.contains(e.key) {
-            throw ConfigError(file: file, line: e.node.line, message: "unknown key \(qualified(e.key))")
+            record(unknownKey(e.key, e.node))
+            used.insert(e.key)
         }
+    }
+
+    /// Records every key nobody read, then throws the first error recorded in this table or the
+    /// tables read from it, if there is one.
+    public func finish() throws(ConfigError) {
+        reportUnknownKeys()
+        if let first = errors.first { throw first }
+    }
+
+    private func unknownKey(_ key: String, _ node: TOMLNode) -> ConfigError {
+        ConfigError(file: file, line: node.line, message: "unknown key \(qualified(key))")
+    }
+}
+
+/// The errors recorded in one table and everything read from it.
+private final class ErrorSink {
+    let parent: ErrorSink?
+    private(set) var errors: [ConfigError] = []
+
+    init(parent: ErrorSink?) { self.parent = parent }
+
+    func record(_ error: ConfigError) {
+        if !errors.contains(error) { errors.append(error) }
+        parent?.record(error)
     }
 }

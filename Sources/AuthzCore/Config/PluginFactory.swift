@@ -6,7 +6,9 @@ public protocol PluginFactory: Sendable {
     /// The `plugin = "…"` name.
     var name: String { get }
     /// Reads this step's keys (everything but `plugin` and `control`), validating them fully:
-    /// the request path never sees raw configuration. Must call `config.finish()`.
+    /// the request path never sees raw configuration. Each key is checked on its own and each
+    /// problem recorded in `config` (`attempt`, `record`), so that one run reports them all; then
+    /// `config.finish()`, which reports unread keys and throws if anything was recorded.
     func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin
 }
 
