@@ -5,20 +5,31 @@ import NIOHTTP1
 /// Answers one nginx `auth_request` subrequest at a time (`HTTPServerPipelineHandler` in front of
 /// it holds back pipelined requests until the previous response is written, so answers go out
 /// in order). The mapping both ways lives in `CheckRequest` and `AuthResponse`.
+///
+/// What the shim can judge alone it answers alone, leaving the pooled connections to authzd
+/// untouched: malformed mapping headers get 400, and a head or check line longer than authzd
+/// accepts gets 431 (a head over the decoder's limit also closes the connection, since the rest
+/// of its bytes cannot be framed).
 final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let pool: UpstreamPool
+    private let timeouts: ConnectionTimeoutHandler?
+    private let refusals: RefusalLog
     private let logger: Logger
-    private var request: CheckRequest?
+    private var request: Result<CheckRequest, SubrequestError>?
     private var version = HTTPVersion.http1_1
     private var keepAlive = true
+    /// A response has been started and its end not yet written.
+    private var responding = false
     /// Once the handler is gone its context must not be used by a late upstream answer.
     private var removed = false
 
-    init(pool: UpstreamPool, logger: Logger) {
+    init(pool: UpstreamPool, timeouts: ConnectionTimeoutHandler?, refusals: RefusalLog, logger: Logger) {
         self.pool = pool
+        self.timeouts = timeouts
+        self.refusals = refusals
         self.logger = logger
     }
 
@@ -29,7 +40,8 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
-            request = CheckRequest(head: head)
+            timeouts?.requestStarted()
+            request = Result { () throws(SubrequestError) in try CheckRequest(head: head) }
             version = head.version
             keepAlive = head.isKeepAlive
         case .body:
@@ -38,15 +50,29 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let request else { return }
             self.request = nil
+            responding = true
             let version = self.version
             let keepAlive = self.keepAlive
-            pool.check(request, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            let check: CheckRequest
+            switch request {
+            case .success(let r):
+                check = r
+            case .failure(let error):
+                refusals.refused(
+                    status: 400, "\(error.code)", metadata: ["header": "\(error.header)", "value": "\(error.value)"])
+                respond(context: context, AuthResponse.badRequest.head(version: version, keepAlive: keepAlive), keepAlive: keepAlive)
+                return
+            }
+            pool.check(check, on: context.eventLoop).assumeIsolated().whenComplete { result in
                 let response: AuthResponse
                 switch result {
                 case .success(let answer):
                     response = AuthResponse(answer: answer)
+                case .failure(let error as UpstreamError) where error.code == .lineTooLong:
+                    self.refusals.refused(status: 431, error.message, metadata: ["app": "\(check.app ?? "")"])
+                    response = .tooLarge
                 case .failure(let error):
-                    self.logger.debug("answering 503", metadata: ["error": "\(error)", "app": "\(request.app ?? "")"])
+                    self.logger.debug("answering 503", metadata: ["error": "\(error)", "app": "\(check.app ?? "")"])
                     response = .upstreamUnavailable
                 }
                 self.respond(context: context, response.head(version: version, keepAlive: keepAlive), keepAlive: keepAlive)
@@ -58,12 +84,26 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard !removed else { return }
         context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
         let written = context.writeAndFlush(Self.wrapOutboundOut(.end(nil)))
-        if !keepAlive {
+        responding = false
+        if keepAlive {
+            timeouts?.responseFinished()
+        } else {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A request the decoder cannot read ends the connection (its remaining bytes cannot be
+        // framed), but gets an answer first when none is being written: 431 for a head over the
+        // size limit, 400 for anything else that is not HTTP/1.
+        if let parseError = error as? HTTPParserError, !responding, !removed {
+            let tooLarge = parseError == .headerOverflow
+            refusals.refused(status: tooLarge ? 431 : 400, "\(parseError)")
+            responding = true
+            let response: AuthResponse = tooLarge ? .tooLarge : .badRequest
+            respond(context: context, response.head(version: .http1_1, keepAlive: false), keepAlive: false)
+            return
+        }
         logger.debug("closing nginx connection", metadata: ["error": "\(error)"])
         context.close(promise: nil)
     }

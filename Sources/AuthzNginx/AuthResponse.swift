@@ -43,6 +43,19 @@ public struct AuthResponse: Sendable, Equatable {
             ])
     }
 
+    /// 400 `bad_request`: the shim refused the subrequest itself (see `SubrequestError`), as authzd
+    /// answers a malformed check. nginx answers the client 500.
+    public static var badRequest: AuthResponse { refusal(.badRequest, reason: "bad_request") }
+
+    /// 431 `line_too_long`: the subrequest's head, or the check line made from it, is longer than
+    /// authzd accepts. nginx answers the client 500.
+    public static var tooLarge: AuthResponse { refusal(.requestHeaderFieldsTooLarge, reason: "line_too_long") }
+
+    private static func refusal(_ status: HTTPResponseStatus, reason: String) -> AuthResponse {
+        AuthResponse(
+            status: status, headers: ["content-length": "0", "x-authz-reason": reason, "cache-control": "no-store"])
+    }
+
     static func mayForward(_ h: HeaderField) -> Bool {
         switch CheckRequest.lowercased(h.name) {
         case "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",

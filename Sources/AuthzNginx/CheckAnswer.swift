@@ -26,6 +26,11 @@ public struct CheckAnswer: Sendable, Equatable {
     /// Parses one answer line (without its newline; a trailing `\r` is tolerated by the parser
     /// as whitespace). Throws `UpstreamError.Code.badAnswer` when it is not a check answer.
     public init(line: some Collection<UInt8>) throws(UpstreamError) {
+        try self.init(object: Self.parseObject(line))
+    }
+
+    /// Parses a line as a JSON object, the shape of every SPEC §3 answer.
+    static func parseObject(_ line: some Collection<UInt8>) throws(UpstreamError) -> JSONObject {
         let value: JSONValue
         do {
             value = try JSONParser.parse(line)
@@ -35,6 +40,11 @@ public struct CheckAnswer: Sendable, Equatable {
         guard case .object(let object) = value else {
             throw UpstreamError(.badAnswer, "answer is not a JSON object")
         }
+        return object
+    }
+
+    /// Reads an answer already parsed as a JSON object.
+    init(object: JSONObject) throws(UpstreamError) {
         guard let status = object["status"]?.numberValue?.int64, (200...599).contains(status) else {
             throw UpstreamError(.badAnswer, "answer has no valid status")
         }

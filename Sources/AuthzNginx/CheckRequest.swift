@@ -14,11 +14,11 @@ public struct HeaderField: Sendable, Equatable {
 
 /// An nginx `auth_request` subrequest mapped to the fields of a SPEC §3 `check` line.
 ///
-/// Pure and socket-free so the mapping can be tested on its own. A missing `X-Authz-App` is not
-/// answered here: the line goes out without `app` and authzd answers 400 `bad_request`, so the
-/// one place that decides (and logs) malformed requests stays the daemon.
+/// Pure and socket-free so the mapping can be tested on its own. A subrequest whose mapping
+/// headers are malformed never becomes a line (see `SubrequestError`): the shim answers it 400
+/// itself, so nothing a client smuggled into them reaches authzd.
 public struct CheckRequest: Sendable, Equatable {
-    /// From `X-Authz-App`; nil when nginx did not send it.
+    /// From `X-Authz-App`; always set (and a valid app name) when mapped from a subrequest head.
     public var app: String?
     /// From `X-Real-IP`.
     public var remoteAddr: String?
@@ -38,8 +38,10 @@ public struct CheckRequest: Sendable, Equatable {
     }
 
     /// Maps a subrequest head. Hop-by-hop headers and the mapping headers themselves are left
-    /// out: they describe the nginx-to-shim hop, not the client's request.
-    public init(head: HTTPRequestHead) {
+    /// out: they describe the nginx-to-shim hop, not the client's request. Throws when
+    /// `X-Authz-App` is missing or not an app name, or when a mapping header is repeated or holds
+    /// a control character.
+    public init(head: HTTPRequestHead) throws(SubrequestError) {
         var app: String?
         var remoteAddr: String?
         var method: String?
@@ -49,10 +51,10 @@ public struct CheckRequest: Sendable, Equatable {
         for (rawName, value) in head.headers {
             let name = Self.lowercased(rawName)
             switch name {
-            case "x-authz-app": if app == nil { app = value }
-            case "x-real-ip": if remoteAddr == nil { remoteAddr = value }
-            case "x-original-method": if method == nil { method = value }
-            case "x-original-uri": if path == nil { path = value }
+            case "x-authz-app": try Self.take(value, of: rawName, into: &app)
+            case "x-real-ip": try Self.take(value, of: rawName, into: &remoteAddr)
+            case "x-original-method": try Self.take(value, of: rawName, into: &method)
+            case "x-original-uri": try Self.take(value, of: rawName, into: &path)
             case "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
                 "upgrade", "content-length", "host":
                 continue
@@ -68,7 +70,34 @@ public struct CheckRequest: Sendable, Equatable {
                 }
             }
         }
+        guard let app else { throw SubrequestError(.missingApp, header: "X-Authz-App") }
+        guard Self.isAppName(app) else { throw SubrequestError(.invalidApp, header: "X-Authz-App", value: app) }
         self.init(app: app, remoteAddr: remoteAddr, method: method, path: path, headers: headers)
+    }
+
+    /// Stores the first value of a mapping header; a second one, or a control character, is refused.
+    private static func take(_ value: String, of name: String, into slot: inout String?) throws(SubrequestError) {
+        guard slot == nil else { throw SubrequestError(.repeatedHeader, header: name, value: value) }
+        for c in value.utf8 where c < 0x20 || c == 0x7F {
+            throw SubrequestError(.controlCharacter, header: name, value: value)
+        }
+        slot = value
+    }
+
+    /// `[A-Za-z0-9._-]{1,64}`: what an app file name (`apps.d/NAME.toml`) may be.
+    public static func isAppName(_ s: String) -> Bool {
+        let bytes = s.utf8
+        guard (1...64).contains(bytes.count) else { return false }
+        for c in bytes {
+            switch c {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
     }
 
     /// Appends the check line, newline included, with this request id.

@@ -18,6 +18,7 @@ extension NginxShim {
     public static func run(configuration: Configuration, logLevel: String = "info") async throws {
         var logger = Logger(label: "authzd-nginx")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        raiseFileLimit(for: configuration, logger: logger)
         let group = makeEventLoopGroup(connections: configuration.connections)
         let shim: NginxShim
         do {
@@ -44,5 +45,25 @@ extension NginxShim {
         for s in sources { s.cancel() }
         if case .unix(let path) = configuration.listen { unlink(path) }
         try? await group.shutdownGracefully()
+    }
+
+    /// Raises the soft limit on open files so that `--max-connections` is reached before the
+    /// descriptors run out (the common soft default is 1024, below the default cap). The hard
+    /// limit is the operator's (`LimitNOFILE=`); when it is too low, say so.
+    static func raiseFileLimit(for configuration: Configuration, logger: Logger) {
+        // Every nginx connection is one descriptor; add the upstream pool, the listener, the
+        // event loops' own descriptors and some room.
+        let needed = rlim_t(configuration.maxConnections + configuration.connections + 256)
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        if limit.rlim_cur < needed && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = min(needed, limit.rlim_max)
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        if limit.rlim_cur < needed {
+            logger.warning(
+                "the open files limit is below --max-connections; connections will fail before the cap",
+                metadata: ["limit": "\(limit.rlim_cur)", "max_connections": "\(configuration.maxConnections)"])
+        }
     }
 }

@@ -39,10 +39,25 @@ public final class NginxShim: Sendable {
         public var listenMode: UInt32
         /// Group given to a Unix listen socket (e.g. `www-data`, nginx's); nil keeps the process's.
         public var listenGroup: String?
+        /// authzd's `max_line_bytes`: a check line longer than this is answered 431 and never sent,
+        /// and a request head longer than this is answered 431 and its connection closed.
+        public var maxLineBytes: Int
+        /// A connection must send a complete request head within this long of opening (or of its
+        /// first byte after an idle period).
+        public var headerTimeout: Duration
+        /// A keep-alive connection idle this long between requests is closed. Longer than nginx's
+        /// upstream `keepalive_timeout` (60 s by default), so nginx closes first.
+        public var idleTimeout: Duration
+        /// nginx-side connections open at once; more are closed as soon as they are accepted.
+        public var maxConnections: Int
+        /// How often an idle connection to authzd sends a `ping` (authzd closes idle clients).
+        public var upstreamPingInterval: Duration
 
         public init(
             upstreamSocketPath: String, listen: ListenAddress, timeout: Duration = .seconds(2), connections: Int = 4,
-            maxInFlightPerConnection: Int = 1024, listenMode: UInt32 = 0o660, listenGroup: String? = nil
+            maxInFlightPerConnection: Int = 1024, listenMode: UInt32 = 0o660, listenGroup: String? = nil,
+            maxLineBytes: Int = 65536, headerTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(75),
+            maxConnections: Int = 4096, upstreamPingInterval: Duration = .seconds(60)
         ) {
             self.upstreamSocketPath = upstreamSocketPath
             self.listen = listen
@@ -51,6 +66,11 @@ public final class NginxShim: Sendable {
             self.maxInFlightPerConnection = maxInFlightPerConnection
             self.listenMode = listenMode
             self.listenGroup = listenGroup
+            self.maxLineBytes = maxLineBytes
+            self.headerTimeout = headerTimeout
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+            self.upstreamPingInterval = upstreamPingInterval
         }
     }
 
@@ -74,11 +94,31 @@ public final class NginxShim: Sendable {
         let pool = UpstreamPool(
             socketPath: configuration.upstreamSocketPath, group: group, connections: configuration.connections,
             timeout: TimeAmount(configuration.timeout), maxInFlightPerConnection: configuration.maxInFlightPerConnection,
+            maxLineBytes: configuration.maxLineBytes, pingInterval: TimeAmount(configuration.upstreamPingInterval),
             logger: logger)
         pool.start()
+        var refusalLogs: [ObjectIdentifier: RefusalLog] = [:]
+        for loop in group.makeIterator() {
+            refusalLogs[ObjectIdentifier(loop)] = RefusalLog(logger: logger)
+        }
+        // The decoder counts the request line and every header name and value; a head longer than
+        // a check line may be could never be answered anything but 431 anyway.
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = configuration.maxLineBytes
+        limits.maxHeaderListSize = configuration.maxLineBytes
+        let headerTimeout = TimeAmount(configuration.headerTimeout)
+        let idleTimeout = TimeAmount(configuration.idleTimeout)
+        let maxConnections = configuration.maxConnections
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Out of file descriptors, accepting again at once would spin: back off instead.
+                    try channel.pipeline.syncOperations.addHandlers(
+                        AcceptBackoffHandler(), ConnectionLimiter(maxConnections: maxConnections, logger: logger))
+                }
+            }
             // TCP_NODELAY is a TCP-level option: `.socketOption(.tcp_nodelay)` set option 1 at
             // SOL_SOCKET, which is SO_DEBUG, refused (EACCES) to every user but root, and that
             // failure reset each accepted connection. NIO skips it on Unix sockets.
@@ -86,8 +126,17 @@ public final class NginxShim: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
-                    try channel.pipeline.syncOperations.addHandler(AuthRequestHandler(pool: pool, logger: logger))
+                    let timeouts = ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, logger: logger)
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(timeouts)
+                    // NIO's own error handler would answer every parse error 400; ours tells a head
+                    // that is too large (431) from one that is not HTTP.
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: false, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: limits)
+                    // Accepted connections run on the loops of `group`, each of which has its log.
+                    let refusals = refusalLogs[ObjectIdentifier(channel.eventLoop)]!
+                    try sync.addHandler(AuthRequestHandler(pool: pool, timeouts: timeouts, refusals: refusals, logger: logger))
                 }
             }
         let channel: Channel
@@ -101,6 +150,7 @@ public final class NginxShim: Sendable {
                     try Self.setOwnership(path: path, mode: configuration.listenMode, group: configuration.listenGroup)
                 } catch {
                     try? await channel.close()
+                    unlink(path)
                     throw error
                 }
             case .tcp(let host, let port):
@@ -114,7 +164,8 @@ public final class NginxShim: Sendable {
             "authzd-nginx listening",
             metadata: [
                 "listen": "\(configuration.listen)", "upstream": "\(configuration.upstreamSocketPath)",
-                "connections": "\(configuration.connections)",
+                "connections": "\(configuration.connections)", "max_connections": "\(configuration.maxConnections)",
+                "max_line_bytes": "\(configuration.maxLineBytes)",
             ])
         return NginxShim(pool: pool, serverChannel: channel)
     }

@@ -3,10 +3,13 @@ import NIOCore
 
 /// The FIFO of check lines written on one upstream connection and not yet answered.
 ///
-/// authzd answers a connection's lines in order (SPEC §3), so the oldest entry is the one the next
-/// answer belongs to; its echoed id is checked too, so a desynchronised stream is noticed rather
-/// than answers being handed to the wrong requests. An entry that times out is answered right away
-/// but stays queued (as a tombstone) until its late answer arrives, so the matching stays aligned.
+/// authzd answers a connection's lines in order (SPEC §3), one answer per line, so the oldest entry
+/// is the one the next answer belongs to. An echoed id is checked too, so a desynchronised stream
+/// is noticed rather than answers being handed to the wrong requests. An answer without an id is
+/// still the oldest entry's: authzd leaves the id out only when it could not read it from the line
+/// (`line_too_long`, or a line that is not JSON), and that line still gets exactly one answer.
+/// An entry that times out is answered right away but stays queued (as a tombstone) until its late
+/// answer arrives, so the matching stays aligned.
 /// Pure state, generic over what waits, so tests drive it without sockets or promises.
 struct PendingChecks<Waiter> {
     struct Entry {
@@ -39,6 +42,9 @@ struct PendingChecks<Waiter> {
     /// Number of entries whose waiter still waits.
     var waitingCount: Int { entries.count - timedOut }
 
+    /// The id the next `enqueue` will return.
+    var upcomingID: Int { nextID }
+
     /// Queues a waiter and returns the id to send.
     mutating func enqueue(_ waiter: Waiter, deadline: NIODeadline) -> Int {
         let id = nextID
@@ -47,11 +53,14 @@ struct PendingChecks<Waiter> {
         return id
     }
 
-    /// Matches an answer (by its echoed id) against the oldest entry.
+    /// Matches an answer against the oldest entry: by its echoed id, or by position alone when it
+    /// has none.
     mutating func answer(id: JSONValue?) -> AnswerAction {
         guard let first = entries.first else { return .unexpected }
-        guard let echoed = id?.numberValue?.int64, echoed == Int64(first.id) else {
-            return .idMismatch(expected: first.id)
+        if let id {
+            guard let echoed = id.numberValue?.int64, echoed == Int64(first.id) else {
+                return .idMismatch(expected: first.id)
+            }
         }
         entries.removeFirst()
         if timedOut > 0 {

@@ -10,6 +10,11 @@ import NIOPosix
 /// with exponential backoff, and meanwhile refuses new requests at once (fail closed) while
 /// nudging a reconnect, so traffic itself notices a daemon that is back.
 ///
+/// authzd may also close a connection that has been idle (its `idle_timeout`). Such a close, with
+/// nothing in flight, is not a failure: the connection is reopened at once, and checks that arrive
+/// meanwhile wait for it (within their timeout) instead of being refused. An idle connection also
+/// sends a `ping` line every `pingInterval` so that authzd does not see it idle in the first place.
+///
 /// All mutable state is touched only on `eventLoop`; that confinement is what makes the
 /// `@unchecked Sendable` sound (the same discipline as NIO's own channels).
 final class UpstreamConnection: @unchecked Sendable {
@@ -18,15 +23,31 @@ final class UpstreamConnection: @unchecked Sendable {
         var timeout: TimeAmount
         var maxInFlight: Int
         var maxAnswerBytes: Int
+        /// The longest check line (without its newline) authzd accepts: its `max_line_bytes`.
+        var maxLineBytes: Int
         var minBackoff: TimeAmount
         var maxBackoff: TimeAmount
+        /// How often an otherwise idle connection sends a `ping`.
+        var pingInterval: TimeAmount
+        /// A connection that was up at least this long (or got an answer) and closes with nothing
+        /// in flight is taken to have been closed for idleness and is reopened without a backoff.
+        var settledAfter: TimeAmount = .seconds(1)
+    }
+
+    /// What waits for an answer line.
+    enum Waiter {
+        case check(EventLoopPromise<CheckAnswer>)
+        /// A keep-alive `ping`; its answer is only consumed.
+        case ping
     }
 
     private enum State {
         /// Not started yet, or waiting for `retry` to fire.
         case disconnected(retry: Scheduled<Void>?)
-        case connecting
-        case connected(Channel)
+        /// `queueing`: checks wait for this attempt rather than being refused (a reconnect after
+        /// an idle close, which is expected to succeed at once).
+        case connecting(queueing: Bool)
+        case connected(Channel, since: NIODeadline)
         case shutDown
     }
 
@@ -35,7 +56,7 @@ final class UpstreamConnection: @unchecked Sendable {
     private var logger: Logger
 
     private var state: State = .disconnected(retry: nil)
-    private var pending = PendingChecks<EventLoopPromise<CheckAnswer>>()
+    private var pending = PendingChecks<Waiter>()
     private var timer: Scheduled<Void>?
     /// Check lines not yet written; flushed once per event-loop tick.
     private var writer = JSONWriter(capacity: 4096)
@@ -44,6 +65,12 @@ final class UpstreamConnection: @unchecked Sendable {
     private var lastAttempt = NIODeadline.uptimeNanoseconds(0)
     /// Logs the first failure of a streak loudly and the retries quietly.
     private var failureLogged = false
+    /// Whether the current connection has delivered an answer (it works, whatever closes it later).
+    private var answeredOnCurrent = false
+    private var pingTask: RepeatedTask?
+    private var lastWrite = NIODeadline.uptimeNanoseconds(0)
+    /// authzd refusing a line as too long means the two limits disagree; said once in a while.
+    private var refusedLineLog = LogThrottle(interval: .seconds(60))
 
     init(eventLoop: EventLoop, settings: Settings, logger: Logger, index: Int) {
         self.eventLoop = eventLoop
@@ -55,39 +82,47 @@ final class UpstreamConnection: @unchecked Sendable {
 
     /// Starts connecting; callable from any thread.
     func start() {
-        eventLoop.execute { self.connect() }
+        eventLoop.execute { self.connect(queueing: false) }
     }
 
-    /// Whether a connection to authzd is up. Only on `eventLoop`.
-    var isConnected: Bool {
+    /// Whether a check sent now would be written: a connection is up, or is being reopened after
+    /// an idle close. Only on `eventLoop`.
+    var isUsable: Bool {
         eventLoop.preconditionInEventLoop()
-        if case .connected = state { return true }
-        return false
+        switch state {
+        case .connected, .connecting(queueing: true): return true
+        case .connecting(queueing: false), .disconnected, .shutDown: return false
+        }
     }
 
     /// Sends one check. Only on `eventLoop`. Fails with an `UpstreamError` when there is no
-    /// connection, too much is in flight, the connection drops, or no answer comes in time.
+    /// connection, too much is in flight, the line would be longer than authzd accepts, the
+    /// connection drops, or no answer comes in time.
     func check(_ request: CheckRequest) -> EventLoopFuture<CheckAnswer> {
         eventLoop.preconditionInEventLoop()
-        guard case .connected(let channel) = state else {
+        guard isUsable else {
             nudge()
             return eventLoop.makeFailedFuture(UpstreamError(.notConnected, "no connection to authzd"))
         }
         guard pending.count < settings.maxInFlight else {
             return eventLoop.makeFailedFuture(UpstreamError(.overloaded, "\(pending.count) checks in flight"))
         }
+        // The line is measured as written, id included, so the limit is exact. A line authzd
+        // would refuse is taken back before anything is sent: its refusal would cost the
+        // connection nothing, but the request cannot pass either way.
+        let mark = writer.bytes.count
+        request.writeLine(id: pending.upcomingID, to: &writer)
+        let length = writer.bytes.count - mark - 1
+        guard length <= settings.maxLineBytes else {
+            writer.bytes.removeSubrange(mark...)
+            return eventLoop.makeFailedFuture(
+                UpstreamError(.lineTooLong, "check line of \(length) bytes, over \(settings.maxLineBytes)"))
+        }
         let promise = eventLoop.makePromise(of: CheckAnswer.self)
         let deadline = NIODeadline.now() + settings.timeout
-        let id = pending.enqueue(promise, deadline: deadline)
+        _ = pending.enqueue(.check(promise), deadline: deadline)
         if timer == nil { armTimer(at: deadline) }
-        // Lines of all checks made in this event-loop tick (nginx's subrequests arrive on many
-        // connections at once) go out in one write: one system call here and one read, one
-        // batched answer write in authzd, instead of one each per check.
-        request.writeLine(id: id, to: &writer)
-        if !flushScheduled {
-            flushScheduled = true
-            eventLoop.execute { self.flushLines(to: channel) }
-        }
+        scheduleFlush()
         return promise.futureResult
     }
 
@@ -96,8 +131,9 @@ final class UpstreamConnection: @unchecked Sendable {
         eventLoop.submit {
             let old = self.state
             self.state = .shutDown
+            self.stopPinging()
             switch old {
-            case .connected(let channel): channel.close(promise: nil)
+            case .connected(let channel, _): channel.close(promise: nil)
             case .disconnected(let retry): retry?.cancel()
             case .connecting, .shutDown: break
             }
@@ -114,16 +150,16 @@ final class UpstreamConnection: @unchecked Sendable {
         guard case .disconnected(let retry) = state else { return }
         guard NIODeadline.now() >= lastAttempt + settings.minBackoff else { return }
         retry?.cancel()
-        connect()
+        connect(queueing: false)
     }
 
-    private func connect() {
+    private func connect(queueing: Bool) {
         eventLoop.preconditionInEventLoop()
         switch state {
         case .disconnected(let retry): retry?.cancel()
         case .connecting, .connected, .shutDown: return
         }
-        state = .connecting
+        state = .connecting(queueing: queueing)
         lastAttempt = .now()
         let maxAnswerBytes = settings.maxAnswerBytes
         ClientBootstrap(group: eventLoop)
@@ -147,16 +183,29 @@ final class UpstreamConnection: @unchecked Sendable {
         }
         switch result {
         case .success(let channel) where channel.isActive:
-            state = .connected(channel)
+            state = .connected(channel, since: .now())
+            answeredOnCurrent = false
             backoff = settings.minBackoff
+            if failureLogged {
+                logger.info("connected to authzd", metadata: ["socket": "\(settings.socketPath)"])
+            } else {
+                logger.debug("connected to authzd", metadata: ["socket": "\(settings.socketPath)"])
+            }
             failureLogged = false
-            logger.info("connected to authzd", metadata: ["socket": "\(settings.socketPath)"])
+            startPinging()
+            // Checks that waited for this connection go out now.
+            scheduleFlush()
         case .success(let channel):
             channel.close(promise: nil)
-            scheduleRetry(after: "connection closed at once")
+            connectFailed("connection closed at once")
         case .failure(let error):
-            scheduleRetry(after: "\(error)")
+            connectFailed("\(error)")
         }
+    }
+
+    private func connectFailed(_ problem: String) {
+        failAll(UpstreamError(.notConnected, "cannot connect to authzd: \(problem)"))
+        scheduleRetry(after: problem)
     }
 
     private func scheduleRetry(after problem: String) {
@@ -170,35 +219,101 @@ final class UpstreamConnection: @unchecked Sendable {
                 "cannot reach authzd; answering 503 until it is back",
                 metadata: ["socket": "\(settings.socketPath)", "error": "\(problem)"])
         }
-        let retry = eventLoop.scheduleTask(in: delay) { self.connect() }
+        let retry = eventLoop.scheduleTask(in: delay) { self.connect(queueing: false) }
         state = .disconnected(retry: retry)
+    }
+
+    // MARK: keeping an idle connection alive
+
+    private func startPinging() {
+        stopPinging()
+        lastWrite = .now()
+        let interval = settings.pingInterval
+        pingTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in self.pingIfIdle() }
+    }
+
+    private func stopPinging() {
+        pingTask?.cancel()
+        pingTask = nil
+    }
+
+    /// Sends a `ping` unless a line went out in the last half interval, so a connection is never
+    /// silent for more than about one and a half intervals.
+    private func pingIfIdle() {
+        guard case .connected = state, pending.count < settings.maxInFlight else { return }
+        let now = NIODeadline.now()
+        guard now - lastWrite >= TimeAmount.nanoseconds(settings.pingInterval.nanoseconds / 2) else { return }
+        let id = pending.enqueue(.ping, deadline: now + settings.timeout)
+        if timer == nil { armTimer(at: now + settings.timeout) }
+        writer.writeRaw("{\"id\":")
+        writer.writeInt(id)
+        writer.writeRaw(",\"op\":\"ping\"}\n")
+        scheduleFlush()
     }
 
     // MARK: events from the channel
 
     func channelInactive(_ channel: Channel) {
-        guard case .connected(let current) = state, current === channel else { return }
+        guard case .connected(let current, let since) = state, current === channel else { return }
+        stopPinging()
+        state = .disconnected(retry: nil)
+        let settled = answeredOnCurrent || NIODeadline.now() - since >= settings.settledAfter
+        if pending.count == 0 && settled {
+            // authzd closed a connection that had nothing to answer (its idle timeout, or a
+            // reload): nothing failed, so reopen it at once and let checks wait for it.
+            logger.debug("authzd closed an idle connection; reopening it")
+            connect(queueing: true)
+            return
+        }
         logger.warning("connection to authzd lost", metadata: ["in_flight": "\(pending.waitingCount)"])
         failureLogged = true
         failAll(UpstreamError(.connectionLost, "connection to authzd closed"))
-        state = .disconnected(retry: nil)
         scheduleRetry(after: "connection lost")
     }
 
     func received(line: ByteBuffer, on channel: Channel) {
-        guard case .connected(let current) = state, current === channel else { return }
-        let answer: CheckAnswer
+        guard case .connected(let current, _) = state, current === channel else { return }
+        let object: JSONObject
         do {
-            answer = try CheckAnswer(line: line.readableBytesView)
+            object = try CheckAnswer.parseObject(line.readableBytesView)
         } catch {
             desync(channel, "\(error)")
             return
         }
-        switch pending.answer(id: answer.id) {
-        case .deliver(let promise): promise.succeed(answer)
-        case .discard: break
-        case .unexpected: desync(channel, "answer with nothing pending")
-        case .idMismatch(let expected): desync(channel, "answer id \(answer.id?.jsonString ?? "none"), expected \(expected)")
+        let id = object["id"]
+        switch pending.answer(id: id) {
+        case .deliver(let waiter):
+            answeredOnCurrent = true
+            if id == nil { noteAnswerWithoutID(object) }
+            guard case .check(let promise) = waiter else { return }
+            // An answer in its place that is not a check answer fails its own check only: the
+            // stream is still aligned, one answer per line.
+            do {
+                promise.succeed(try CheckAnswer(object: object))
+            } catch {
+                logger.error("unusable answer from authzd", metadata: ["error": "\(error)"])
+                promise.fail(error)
+            }
+        case .discard:
+            answeredOnCurrent = true
+        case .unexpected:
+            desync(channel, "answer with nothing pending")
+        case .idMismatch(let expected):
+            desync(channel, "answer id \(id?.jsonString ?? "none"), expected \(expected)")
+        }
+    }
+
+    /// The shim sends an id with every line, so an answer without one is authzd saying it could not
+    /// read the line; `line_too_long` means `--max-line-bytes` is above authzd's `max_line_bytes`.
+    private func noteAnswerWithoutID(_ object: JSONObject) {
+        let reason = object["reason"]?.stringValue ?? "none"
+        guard let count = refusedLineLog.record(now: .now()) else { return }
+        if reason == "line_too_long" {
+            logger.warning(
+                "authzd refused a check line as too long: set --max-line-bytes to authzd's max_line_bytes",
+                metadata: ["max_line_bytes": "\(settings.maxLineBytes)", "count": "\(count)"])
+        } else {
+            logger.warning("authzd answered a check without its id", metadata: ["reason": "\(reason)", "count": "\(count)"])
         }
     }
 
@@ -217,30 +332,42 @@ final class UpstreamConnection: @unchecked Sendable {
 
     private func timerFired() {
         timer = nil
-        let expired = pending.expire(now: .now())
-        if !expired.isEmpty {
-            logger.warning("authzd did not answer in time", metadata: ["requests": "\(expired.count)"])
-            let error = UpstreamError(.timeout, "no answer from authzd in time")
-            for p in expired { p.fail(error) }
+        var checks = 0
+        let error = UpstreamError(.timeout, "no answer from authzd in time")
+        for waiter in pending.expire(now: .now()) {
+            guard case .check(let promise) = waiter else { continue }
+            checks += 1
+            promise.fail(error)
+        }
+        if checks > 0 {
+            logger.warning("authzd did not answer in time", metadata: ["requests": "\(checks)"])
         }
         if let next = pending.nextDeadline { armTimer(at: next) }
     }
 
-    private func flushLines(to channel: Channel) {
+    private func scheduleFlush() {
+        guard !flushScheduled, case .connected = state else { return }
+        flushScheduled = true
+        eventLoop.execute { self.flushLines() }
+    }
+
+    /// Writes the lines of this tick on the current connection. Lines written for a connection
+    /// that has since gone were failed with it (and cleared), so whatever is here belongs to it.
+    private func flushLines() {
         flushScheduled = false
-        guard !writer.bytes.isEmpty else { return }
-        // Lines written for a connection that has since gone were failed with it.
-        if case .connected(let current) = state, current === channel {
-            channel.writeAndFlush(channel.allocator.buffer(bytes: writer.bytes), promise: nil)
-        }
+        guard !writer.bytes.isEmpty, case .connected(let channel, _) = state else { return }
+        channel.writeAndFlush(channel.allocator.buffer(bytes: writer.bytes), promise: nil)
         writer.bytes.removeAll(keepingCapacity: writer.bytes.capacity <= 1 << 16)
+        lastWrite = .now()
     }
 
     private func failAll(_ error: UpstreamError) {
         writer.bytes.removeAll(keepingCapacity: true)
         timer?.cancel()
         timer = nil
-        for p in pending.removeAll() { p.fail(error) }
+        for waiter in pending.removeAll() {
+            if case .check(let promise) = waiter { promise.fail(error) }
+        }
     }
 }
 

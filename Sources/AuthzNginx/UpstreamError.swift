@@ -1,10 +1,10 @@
-/// Why authzd gave no usable answer. Every code is answered to nginx the same way (503
-/// `upstream_unavailable`, failing closed); the code is for the log.
+/// Why authzd gave no usable answer. Every code but `lineTooLong` is answered to nginx the same way
+/// (503 `upstream_unavailable`, failing closed); the code is for the log.
 public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong; a struct over a private enum so codes can be added without breaking users.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: Hashable {
-            case notConnected, connectionLost, timeout, overloaded, badAnswer, shutdown
+            case notConnected, connectionLost, timeout, overloaded, badAnswer, shutdown, lineTooLong
         }
 
         private let value: Value
@@ -22,6 +22,9 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         public static let badAnswer = Code(.badAnswer)
         /// The shim is shutting down.
         public static let shutdown = Code(.shutdown)
+        /// The check line would be longer than authzd accepts (`--max-line-bytes`); it was not
+        /// sent, and the subrequest is answered 431 rather than 503 since retrying cannot help.
+        public static let lineTooLong = Code(.lineTooLong)
 
         public var description: String {
             switch value {
@@ -31,6 +34,7 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
             case .overloaded: "overloaded"
             case .badAnswer: "bad_answer"
             case .shutdown: "shutdown"
+            case .lineTooLong: "line_too_long"
             }
         }
     }

@@ -22,7 +22,7 @@ public final class UpstreamPool: Sendable {
             cursor = cursor &+ 1
             for k in 0..<n {
                 let c = connections[(cursor &+ k) % n]
-                if c.isConnected { return c.check(request) }
+                if c.isUsable { return c.check(request) }
             }
             // None is up: fail closed at once, and have each connection try again now.
             for c in connections { c.nudge() }
@@ -35,13 +35,17 @@ public final class UpstreamPool: Sendable {
 
     /// Creates `connections` connections (at least one) to the authzd socket at `socketPath`,
     /// assigned round-robin to the loops of `group`. Nothing connects until `start()`.
+    /// `maxLineBytes` must be authzd's `max_line_bytes`: a longer check is refused, not sent.
+    /// An idle connection sends a `ping` every `pingInterval`, well within authzd's idle timeout.
     public init(
         socketPath: String, group: EventLoopGroup, connections: Int = 4, timeout: TimeAmount = .seconds(2),
-        maxInFlightPerConnection: Int = 1024, logger: Logger
+        maxInFlightPerConnection: Int = 1024, maxLineBytes: Int = 65536, pingInterval: TimeAmount = .seconds(60),
+        logger: Logger
     ) {
         let settings = UpstreamConnection.Settings(
             socketPath: socketPath, timeout: timeout, maxInFlight: max(1, maxInFlightPerConnection),
-            maxAnswerBytes: 1 << 20, minBackoff: .milliseconds(50), maxBackoff: .seconds(2))
+            maxAnswerBytes: 1 << 20, maxLineBytes: maxLineBytes, minBackoff: .milliseconds(50),
+            maxBackoff: .seconds(2), pingInterval: pingInterval)
         let loops = Array(group.makeIterator())
         var all: [UpstreamConnection] = []
         var byLoop: [ObjectIdentifier: [UpstreamConnection]] = [:]

@@ -10,7 +10,10 @@ struct AuthzdNginx: AsyncParsableCommand {
             Each subrequest becomes one check: app from X-Authz-App, remote_addr from X-Real-IP, \
             method from X-Original-Method, path from X-Original-URI, the other headers as headers. \
             The answer carries the decision's status, its headers and X-Authz-Reason. When authzd \
-            cannot be reached or does not answer in time the answer is 503 (nginx fails closed).
+            cannot be reached or does not answer in time the answer is 503 (nginx fails closed). \
+            A subrequest the shim can judge alone is answered without asking authzd: 400 for a \
+            missing, repeated or malformed mapping header, 431 for a head or check line over \
+            --max-line-bytes.
             """)
 
     @Option(help: "authzd's Unix socket.")
@@ -34,6 +37,29 @@ struct AuthzdNginx: AsyncParsableCommand {
     @Option(help: "Persistent connections to authzd.")
     var connections: Int = 4
 
+    @Option(name: .customLong("max-line-bytes"),
+            help: ArgumentHelp("authzd's max_line_bytes; must be the same. A longer check line, or request head, is answered 431.",
+                               valueName: "BYTES"))
+    var maxLineBytes: Int = 65536
+
+    @Option(name: .customLong("header-timeout"),
+            help: ArgumentHelp("Seconds a connection has to send a complete request head.", valueName: "SECONDS"))
+    var headerTimeout: Double = 10
+
+    @Option(name: .customLong("idle-timeout"),
+            help: ArgumentHelp("Seconds a keep-alive connection may stay idle (keep above nginx's keepalive_timeout, 60 s).",
+                               valueName: "SECONDS"))
+    var idleTimeout: Double = 75
+
+    @Option(name: .customLong("max-connections"),
+            help: ArgumentHelp("Connections from nginx open at once; more are closed at once.", valueName: "N"))
+    var maxConnections: Int = 4096
+
+    @Option(name: .customLong("upstream-ping-interval"),
+            help: ArgumentHelp("Seconds between pings on an idle connection to authzd (keep well under its idle_timeout).",
+                               valueName: "SECONDS"))
+    var upstreamPingInterval: Double = 60
+
     @Option(help: ArgumentHelp("Log level.", valueName: NginxShim.logLevels.joined(separator: "|")))
     var logLevel: String = "info"
 
@@ -43,7 +69,18 @@ struct AuthzdNginx: AsyncParsableCommand {
         } catch {
             throw ValidationError("--listen: \(error)")
         }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        for (flag, seconds) in [("--timeout", timeout), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
+                                ("--upstream-ping-interval", upstreamPingInterval)] {
+            guard seconds > 0, seconds <= 86400 else {
+                throw ValidationError("\(flag) must be a number of seconds above 0 and at most 86400")
+            }
+        }
+        guard (256...(16 << 20)).contains(maxLineBytes) else {
+            throw ValidationError("--max-line-bytes must be between 256 and 16777216, as authzd's max_line_bytes")
+        }
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 1000000")
+        }
         guard (1...256).contains(connections) else { throw ValidationError("--connections must be between 1 and 256") }
         guard NginxShim.logLevels.contains(logLevel) else {
             throw ValidationError("--log-level must be one of \(NginxShim.logLevels.joined(separator: ", "))")
@@ -58,9 +95,18 @@ struct AuthzdNginx: AsyncParsableCommand {
     func run() async throws {
         let configuration = NginxShim.Configuration(
             upstreamSocketPath: upstream, listen: try ListenAddress(parsing: listen),
-            timeout: .nanoseconds(Int64(timeout * 1e9)), connections: connections,
-            listenMode: UInt32(listenMode, radix: 8) ?? 0o660, listenGroup: listenGroup)
+            timeout: Self.duration(timeout), connections: connections,
+            listenMode: UInt32(listenMode, radix: 8) ?? 0o660, listenGroup: listenGroup,
+            maxLineBytes: maxLineBytes, headerTimeout: Self.duration(headerTimeout), idleTimeout: Self.duration(idleTimeout),
+            maxConnections: maxConnections, upstreamPingInterval: Self.duration(upstreamPingInterval))
         try await NginxShim.run(configuration: configuration, logLevel: logLevel)
+    }
+}
+
+extension AuthzdNginx {
+    /// Seconds from the command line (already checked to be in 0 < s <= 86400).
+    static func duration(_ seconds: Double) -> Duration {
+        .nanoseconds(Int64(seconds * 1e9))
     }
 }
 

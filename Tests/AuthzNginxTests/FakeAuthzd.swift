@@ -13,36 +13,57 @@ import NIOPosix
 /// and echoing the path in `x-echo-path`) and otherwise answers 401 `no_token` with
 /// `www-authenticate`; `silent` never answers; `drop` closes the connection; `wrong_id` answers
 /// with an id that was never sent; anything else is
-/// 403 `unknown_app`, and a line without `app` is 400 `bad_request`.
+/// 403 `unknown_app`, and a line without `app` is 400 `bad_request`. `ping` is answered `ok`.
+/// Like authzd, a line longer than `maxLineBytes` is answered `line_too_long` without an id, and
+/// with `idleTimeout` a connection that sends nothing for that long is closed.
 final class FakeAuthzd: Sendable {
     let path: String
     private let serverChannel: Channel
     private let children: NIOLockedValueBox<[Channel]>
     private let received: NIOLockedValueBox<[JSONValue]>
+    private let idleClosed: NIOLockedValueBox<Int>
 
-    private init(path: String, serverChannel: Channel, children: NIOLockedValueBox<[Channel]>, received: NIOLockedValueBox<[JSONValue]>) {
+    private init(
+        path: String, serverChannel: Channel, children: NIOLockedValueBox<[Channel]>, received: NIOLockedValueBox<[JSONValue]>,
+        idleClosed: NIOLockedValueBox<Int>
+    ) {
         self.path = path
         self.serverChannel = serverChannel
         self.children = children
         self.received = received
+        self.idleClosed = idleClosed
     }
 
     /// Every request line received so far, parsed.
     var requests: [JSONValue] { received.withLockedValue { $0 } }
 
-    static func start(path: String, group: EventLoopGroup) async throws -> FakeAuthzd {
+    /// Connections accepted so far.
+    var connectionCount: Int { children.withLockedValue { $0.count } }
+
+    /// Connections closed for idleness so far.
+    var idleClosedCount: Int { idleClosed.withLockedValue { $0 } }
+
+    static func start(path: String, group: EventLoopGroup, maxLineBytes: Int = 1 << 20, idleTimeout: TimeAmount? = nil)
+        async throws -> FakeAuthzd
+    {
         let children = NIOLockedValueBox<[Channel]>([])
         let received = NIOLockedValueBox<[JSONValue]>([])
+        let idleClosed = NIOLockedValueBox<Int>(0)
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 children.withLockedValue { $0.append(channel) }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(LineDecoder(maxLength: 1 << 20)), FakeAuthzdHandler(received: received))
+                    let sync = channel.pipeline.syncOperations
+                    if let idleTimeout {
+                        try sync.addHandlers(IdleStateHandler(readTimeout: idleTimeout), IdleCloser(closed: idleClosed))
+                    }
+                    try sync.addHandlers(
+                        ByteToMessageHandler(LineDecoder(maxLength: 1 << 22)),
+                        FakeAuthzdHandler(received: received, maxLineBytes: maxLineBytes))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-        return FakeAuthzd(path: path, serverChannel: channel, children: children, received: received)
+        return FakeAuthzd(path: path, serverChannel: channel, children: children, received: received, idleClosed: idleClosed)
     }
 
     /// Goes away as a crashed or stopped daemon would: listener and every connection closed.
@@ -54,6 +75,7 @@ final class FakeAuthzd: Sendable {
     }
 
     static func decide(_ request: JSONValue) -> JSONValue? {
+        if request["op"]?.stringValue == "ping" { return ["ok": true] }
         guard case .object(let o) = request, let app = o["app"]?.stringValue else {
             return ["allow": false, "status": 400, "reason": "bad_request", "message": "app is required"]
         }
@@ -85,13 +107,19 @@ final class FakeAuthzdHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let received: NIOLockedValueBox<[JSONValue]>
+    let maxLineBytes: Int
 
-    init(received: NIOLockedValueBox<[JSONValue]>) {
+    init(received: NIOLockedValueBox<[JSONValue]>, maxLineBytes: Int) {
         self.received = received
+        self.maxLineBytes = maxLineBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let line = Self.unwrapInboundIn(data)
+        guard line.readableBytes <= maxLineBytes else {
+            write(context, ["allow": false, "status": 400, "reason": "line_too_long", "message": "line longer than max_line_bytes"])
+            return
+        }
         guard let request = try? JSONParser.parse(line.readableBytesView) else {
             write(context, ["allow": false, "status": 400, "reason": "bad_request"])
             return
@@ -115,5 +143,27 @@ final class FakeAuthzdHandler: ChannelInboundHandler {
         w.write(answer)
         w.bytes.append(UInt8(ascii: "\n"))
         context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(bytes: w.bytes)), promise: nil)
+    }
+}
+
+/// Closes a connection on which nothing was read for the idle time, as authzd's `idle_timeout` does.
+final class IdleCloser: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let closed: NIOLockedValueBox<Int>
+
+    init(closed: NIOLockedValueBox<Int>) {
+        self.closed = closed
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case IdleStateHandler.IdleStateEvent.read = event {
+            // Counted once the socket is closed, so a test that sees the count sees the close.
+            let closed = self.closed
+            context.close().whenComplete { _ in closed.withLockedValue { $0 += 1 } }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

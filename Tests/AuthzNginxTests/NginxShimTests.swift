@@ -26,18 +26,21 @@ import Testing
 
         var upstreamPath: String { dir + "/authzd.sock" }
 
-        func startFake() async throws -> FakeAuthzd {
-            try await FakeAuthzd.start(path: upstreamPath, group: group)
+        func startFake(maxLineBytes: Int = 1 << 20, idleTimeout: TimeAmount? = nil) async throws -> FakeAuthzd {
+            try await FakeAuthzd.start(path: upstreamPath, group: group, maxLineBytes: maxLineBytes, idleTimeout: idleTimeout)
         }
 
-        func startShim(listen: ListenAddress = .tcp(host: "127.0.0.1", port: 0), timeout: Duration = .seconds(2), connections: Int = 2)
-            async throws -> NginxShim
-        {
-            var logger = Logger(label: "authzd-nginx-test")
-            logger.logLevel = .critical
-            return try await NginxShim.start(
-                configuration: .init(upstreamSocketPath: upstreamPath, listen: listen, timeout: timeout, connections: connections),
-                group: group, logger: logger)
+        /// Starts the shim; `configure` may change any setting of the configuration.
+        func startShim(
+            listen: ListenAddress = .tcp(host: "127.0.0.1", port: 0), timeout: Duration = .seconds(2), connections: Int = 2,
+            logger: Logger? = nil, configure: (inout NginxShim.Configuration) -> Void = { _ in }
+        ) async throws -> NginxShim {
+            var quiet = Logger(label: "authzd-nginx-test")
+            quiet.logLevel = .critical
+            var configuration = NginxShim.Configuration(
+                upstreamSocketPath: upstreamPath, listen: listen, timeout: timeout, connections: connections)
+            configure(&configuration)
+            return try await NginxShim.start(configuration: configuration, group: group, logger: logger ?? quiet)
         }
 
         func finish(_ shim: NginxShim?, _ fake: FakeAuthzd?) async {
@@ -105,19 +108,19 @@ import Testing
         await h.finish(shim, fake)
     }
 
-    /// The documented choice: without X-Authz-App the check still goes to authzd, which says 400.
-    @Test func missingAppIsLeftForAuthzdToRefuseWith400() async throws {
+    /// SPEC §5 takes the app from X-Authz-App: without it there is nothing to ask, so the shim
+    /// answers 400 itself and authzd never sees the request.
+    @Test func missingAppIsAnswered400ByTheShimWithoutAskingAuthzd() async throws {
         let h = try Harness()
         let fake = try await h.startFake()
         let shim = try await h.startShim()
-        var response: HTTPResponseHead?
-        _ = try await eventually {
-            response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: nil, path: "/"))
-            return response?.status != .serviceUnavailable
-        }
+        #expect(try await eventually { try await ask(shim, h.group, HTTPTestClient.subrequest(app: "x", path: "/"))?.status == .forbidden })
+        let before = fake.requests.count
+        let response = try await ask(shim, h.group, HTTPTestClient.subrequest(app: nil, path: "/"))
         #expect(response?.status == .badRequest)
         #expect(response?.headers["x-authz-reason"] == ["bad_request"])
-        #expect(fake.requests.last?["app"] == nil)
+        #expect(response?.headers["cache-control"] == ["no-store"])
+        #expect(fake.requests.count == before)
         await h.finish(shim, fake)
     }
 
