@@ -1,7 +1,8 @@
 import Foundation
 
 /// The whole path of SPEC §5, each part a real process: curl → nginx (the repository's
-/// example site) → authzd-nginx → authzd, and behind nginx a stub of Ant Media's REST API.
+/// example site) → authzd-nginx → authzd, and behind nginx either a stub of Ant Media's REST API
+/// (`EchoUpstream`) or a real servlet container (`TomcatUpstream`, one context per app).
 /// Everything stops when the stack is released (each `ChildProcess` kills its process).
 final class NginxStack: @unchecked Sendable {
     let dir: TempDirectory
@@ -9,19 +10,23 @@ final class NginxStack: @unchecked Sendable {
     /// authzd's socket lives in the stack's directory, so a restarted authzd binds the same path.
     let socketPath: String
     private(set) var daemon: DaemonUnderTest?
-    let upstream: EchoUpstream
+    /// The stub upstream, or nil when Tomcat serves instead.
+    let upstream: EchoUpstream?
+    let tomcat: TomcatUpstream?
     let shim: ShimUnderTest
     let nginx: NginxUnderTest
 
-    /// `decisionCache`: run example-site.conf's caching variant of `/_authz`.
-    init(apps: [String: String], decisionCache: Bool = false) throws {
+    /// `decisionCache`: run the site with authzd-cached.conf instead of authzd.conf.
+    /// `tomcat`: serve the apps from embedded Tomcat (a context per app) instead of the stub.
+    init(apps: [String: String], decisionCache: Bool = false, tomcat useTomcat: Bool = false) throws {
         dir = try TempDirectory("nginx")
         self.apps = apps
         socketPath = dir.file("authzd.sock")
         daemon = try DaemonUnderTest(apps: apps, socketPath: socketPath)
-        upstream = try EchoUpstream(dir: dir)
+        upstream = useTomcat ? nil : try EchoUpstream(dir: dir)
+        tomcat = useTomcat ? try TomcatUpstream(dir: dir, contexts: apps.keys.sorted()) : nil
         shim = try ShimUnderTest(upstream: socketPath, dir: dir)
-        nginx = try NginxUnderTest(dir: dir, shimPort: shim.port, upstreamPort: upstream.port,
+        nginx = try NginxUnderTest(dir: dir, shimPort: shim.port, upstreamPort: upstream?.port ?? tomcat?.port ?? 0,
                                decisionCache: decisionCache)
     }
 

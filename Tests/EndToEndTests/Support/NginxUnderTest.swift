@@ -21,8 +21,8 @@ final class NginxUnderTest: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var errorLog: String { (try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "" }
 
-    /// With `decisionCache`, the site is example-site.conf's commented caching variant of
-    /// `/_authz`, uncommented (with its `proxy_cache_path`) in place of the plain include.
+    /// With `decisionCache`, the site includes authzd-cached.conf instead of authzd.conf, and
+    /// its commented include of authzd-cache-path.conf is uncommented.
     init(dir: TempDirectory, shimPort: Int, upstreamPort: Int, decisionCache: Bool = false) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             Issue.record("\(Self.executable) is missing: install nginx-light (`make test` does)")
@@ -66,13 +66,16 @@ final class NginxUnderTest: @unchecked Sendable {
         ]
         if decisionCache {
             site += [
-                ("#proxy_cache_path /var/cache/nginx/authz ", "proxy_cache_path \(prefix)/cache/authz "),
-                ("    include authzd/authzd.conf;\n", ""),
+                ("#include authzd/authzd-cache-path.conf;", "include authzd/authzd-cache-path.conf;"),
+                ("    include authzd/authzd.conf;\n", "    include authzd/authzd-cached.conf;\n"),
             ]
         }
         let rewrites: [String: [(String, String)]] = [
-            "authzd-upstream.conf": [("server 127.0.0.1:9180;", "server 127.0.0.1:\(shimPort);")],
+            // The shipped address is the shim's Unix socket under /run; the test's shim is on TCP.
+            "authzd-upstream.conf": [("server unix:/run/authzd-nginx/authzd-nginx.sock;", "server 127.0.0.1:\(shimPort);")],
             "example-site.conf": site,
+            // nginx creates the last directory itself, as it would in Debian's /var/lib/nginx.
+            "authzd-cache-path.conf": [("proxy_cache_path /var/lib/nginx/authzd-cache ", "proxy_cache_path \(prefix)/cache/authzd-cache ")],
         ]
         let names = try fm.contentsOfDirectory(atPath: snippets.path).filter { $0.hasSuffix(".conf") }
         for name in rewrites.keys where !names.contains(name) {
@@ -93,9 +96,6 @@ final class NginxUnderTest: @unchecked Sendable {
                     throw TestFailure("deploy/nginx/\(name) has \(count) copies of `\(old)`, the test expects one; update NginxUnderTest")
                 }
                 text = text.replacingOccurrences(of: old, with: new)
-            }
-            if decisionCache && name == "example-site.conf" {
-                text = try uncommentCachingLocation(text)
             }
             try text.write(toFile: target, atomically: true, encoding: .utf8)
         }
@@ -120,18 +120,5 @@ final class NginxUnderTest: @unchecked Sendable {
 
             """
         try main.write(toFile: prefix + "/conf/nginx.conf", atomically: true, encoding: .utf8)
-    }
-
-    /// Uncomments the block from `    #location = /_authz {` to its `    #}`, the caching variant.
-    static func uncommentCachingLocation(_ text: String) throws -> String {
-        var lines = text.components(separatedBy: "\n")
-        guard let start = lines.firstIndex(of: "    #location = /_authz {"),
-              let end = lines[start...].firstIndex(of: "    #}") else {
-            throw TestFailure("deploy/nginx/example-site.conf has no commented caching /_authz location; update NginxUnderTest")
-        }
-        for i in start...end where lines[i].hasPrefix("    #") {
-            lines[i] = "    " + lines[i].dropFirst(5)
-        }
-        return lines.joined(separator: "\n")
     }
 }
