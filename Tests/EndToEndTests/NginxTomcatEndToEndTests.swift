@@ -29,6 +29,11 @@ struct NginxTomcatEndToEndTests {
             """,
     ]
 
+    /// nginx, the shim on its Unix socket (as authzd-upstream.conf ships), authzd and Tomcat.
+    static func stack(exemptPlayerPage: Bool = false) throws -> NginxStack {
+        try NginxStack(apps: apps, tomcat: true, shimOnUnixSocket: true, exemptPlayerPage: exemptPlayerPage)
+    }
+
     /// Headers a client might send to pose as someone, or to steer the check.
     static let forged = [
         "X-Auth-Subject: admin", "x-auth-subject: root", "X-Authz-App: StreamApp", "X-Authz-Reason: ok",
@@ -127,6 +132,9 @@ struct NginxTomcatEndToEndTests {
             Spelling("/LiveApp/rest%c0%afv2/broadcasts/create", .refused),
             Spelling("/LiveApp/rest/%e0%80%ae%e0%80%ae/x", .refused),
             Spelling("/LiveApp/rest/%f0%80%80%ae/x", .refused),
+            // Broken percent-encoding, which nginx cannot decode.
+            Spelling("/LiveApp/rest/%zz/x", .refused),
+            Spelling("/LiveApp/rest/v2/broadcasts/create%", .refused),
             // Percent-encoded unreserved characters decode the same on both sides: checked.
             Spelling("/LiveApp/%72est/v2/broadcasts/create", create),
             Spelling("/%4CiveApp/rest/v2/broadcasts/create", create),
@@ -166,7 +174,7 @@ struct NginxTomcatEndToEndTests {
     }
 
     @Test func noSpellingOfAPathReachesTheServletWithoutAuthzdsYes() throws {
-        let stack = try NginxStack(apps: Self.apps, tomcat: true)
+        let stack = try Self.stack()
         let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
         for s in Self.spellings(port: stack.nginx.port) {
             let anonymous = try send(stack, s, headers: Self.forged)
@@ -212,7 +220,7 @@ struct NginxTomcatEndToEndTests {
 
     /// The paths of the issue, each with a forged identity: refused, never passed.
     @Test func pathParameterAndDotSemicolonBypassesOfTheIssueAreRefused() throws {
-        let stack = try NginxStack(apps: Self.apps, tomcat: true)
+        let stack = try Self.stack()
         for (path, method) in [("/LiveApp/rest;x/v2/broadcasts/create", "POST"), ("/LiveApp/x/..;/rest/v2/x", "GET")] {
             let r = try stack.request(path, method: method, headers: ["X-Auth-Subject: admin"], options: ["--path-as-is"])
             #expect(r.status == 400, "\(path): \(r.status) \(r.body)")
@@ -228,7 +236,7 @@ struct NginxTomcatEndToEndTests {
     /// X-Authz-* headers are replaced or removed, for an app that forwards a subject and for
     /// one that forwards none.
     @Test func clientIdentityHeadersNeverReachTheServlet() throws {
-        let stack = try NginxStack(apps: Self.apps, tomcat: true)
+        let stack = try Self.stack()
         let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
         let cases: [(path: String, headers: [String], subject: [String], app: String)] = [
             ("/LiveApp/rest/v2/broadcasts/create", ["Authorization: \(token)"], ["alice"], "LiveApp"),
@@ -256,7 +264,7 @@ struct NginxTomcatEndToEndTests {
 
     /// REST clients get a small JSON body with every refusal, and a 401 keeps its challenge.
     @Test func denialsAreSmallJSONBodiesAndA401KeepsItsChallenge() throws {
-        let stack = try NginxStack(apps: Self.apps, tomcat: true)
+        let stack = try Self.stack()
         let create = "/LiveApp/rest/v2/broadcasts/create"
         let expired = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: -60)
         let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
@@ -288,5 +296,60 @@ struct NginxTomcatEndToEndTests {
         #expect(down.status == 500)
         #expect(down.body == "{\"status\":500,\"reason\":\"upstream_unavailable\"}\n")
         #expect(down.header("Content-Type") == "application/json")
+
+        // With the shim gone too, nginx cannot ask at all: still a refusal, still JSON.
+        stack.shimProcess.signal(SIGTERM)
+        #expect(stack.shimProcess.waitForExit() != nil)
+        let noShim = try stack.request(create, method: "POST", headers: ["Authorization: \(token)"])
+        #expect(noShim.status == 500)
+        #expect(noShim.body == "{\"status\":500,\"reason\":\"no_decision\"}\n")
+        #expect(TomcatUpstream.Seen(body: noShim.body) == nil)
+    }
+
+    /// The shim's socket is what the unit asks for: group www-data, mode 0660, so nginx's
+    /// workers can ask and other local users cannot; nginx reaches it through the shipped
+    /// `server unix:` line (only the path changed).
+    @Test func shimListensOnAUnixSocketOnlyWwwDataMayUse() throws {
+        let stack = try Self.stack()
+        let path = stack.dir.file("shim.sock")
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFSOCK)
+        #expect(info.st_mode & 0o777 == 0o660, "mode \(String(info.st_mode & 0o777, radix: 8))")
+        let group = getgrnam("www-data")
+        #expect(group != nil && info.st_gid == group!.pointee.gr_gid)
+        let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
+        let r = try stack.request("/LiveApp/rest/v2/broadcasts/create", method: "POST", headers: ["Authorization: \(token)"])
+        #expect(r.status == 200, "\(stack.logs)")
+    }
+
+    /// example-site.conf's example of a named exemption, uncommented: that exact path passes
+    /// without a token, with any identity the client sent removed; its neighbours, and spellings
+    /// of it that a servlet container would read differently, are still checked or refused.
+    @Test func namedExemptionPassesOnlyItsExactPathAndStillClearsIdentity() throws {
+        let stack = try Self.stack(exemptPlayerPage: true)
+        let open = try stack.request("/LiveApp/play.html", headers: Self.forged)
+        #expect(open.status == 200, "\(open.body)\n\(stack.logs)")
+        if let seen = TomcatUpstream.Seen(body: open.body) {
+            #expect(seen.contextPath == "/LiveApp")
+            #expect(seen.servletPath == "/play.html")
+            for name in ["X-Auth-Subject", "X-Authz-Reason", "X-Original-URI", "X-Original-Method"] {
+                #expect(seen.values(name) == [], "\(name): \(seen.headers)")
+            }
+            #expect(seen.values("X-Authz-App") == ["LiveApp"])
+            #expect(seen.values("X-Real-IP") == ["127.0.0.1"])
+            #expect(seen.values("X-Forwarded-For") == ["127.0.0.1"])
+        } else {
+            Issue.record("the exempt page did not reach the servlet: \(open.body)")
+        }
+        for path in ["/LiveApp/play.html;/../rest/v2/broadcasts/create", "/LiveApp/play.html/..;/rest/v2/broadcasts/create",
+                     "/LiveApp/play.html/../rest/v2/broadcasts/create", "/LiveApp/play.html%2f..%2frest/v2/broadcasts/create"] {
+            let r = try stack.request(path, method: "POST", headers: Self.forged, options: ["--path-as-is"])
+            #expect(r.status == 400, "\(path): \(r.status) \(r.body)")
+        }
+        for path in ["/LiveApp/play.htmlx", "/LiveApp/play.html/x", "/LiveApp/rest/v2/broadcasts/create"] {
+            let r = try stack.request(path, method: "POST", headers: Self.forged, options: ["--path-as-is"])
+            #expect(r.status == 401, "\(path): \(r.status) \(r.body)")
+        }
     }
 }
