@@ -6,7 +6,8 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= deploy/authzd.toml
 DEB_PACKAGES := pkg-config libssl-dev libcurl4-openssl-dev libsystemd-dev openssl ca-certificates \
-	systemd nginx-light python3 python3-cryptography python3-jwt curl procps
+	systemd nginx-light python3 python3-cryptography python3-jwt curl procps libtomcat10-embed-java \
+	$(if $(wildcard /usr/bin/javac),,default-jdk-headless)
 BENCH_PACKAGES := wrk
 
 .PHONY: all deps build release run test bench clean

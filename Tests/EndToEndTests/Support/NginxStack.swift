@@ -1,7 +1,9 @@
 import Foundation
+import Testing
 
 /// The whole path of SPEC §5, each part a real process: curl → nginx (the repository's
-/// example site) → authzd-nginx → authzd, and behind nginx a stub of Ant Media's REST API.
+/// example site) → authzd-nginx → authzd, and behind nginx either a stub of Ant Media's REST API
+/// (`EchoUpstream`) or a real servlet container (`TomcatUpstream`, one context per app).
 /// Everything stops when the stack is released (each `ChildProcess` kills its process).
 final class NginxStack: @unchecked Sendable {
     let dir: TempDirectory
@@ -9,20 +11,56 @@ final class NginxStack: @unchecked Sendable {
     /// authzd's socket lives in the stack's directory, so a restarted authzd binds the same path.
     let socketPath: String
     private(set) var daemon: DaemonUnderTest?
-    let upstream: EchoUpstream
-    let shim: ShimUnderTest
+    /// The stub upstream, or nil when Tomcat serves instead.
+    let upstream: EchoUpstream?
+    let tomcat: TomcatUpstream?
+    /// The shim on TCP (`ShimUnderTest`), or nil when it listens on a Unix socket.
+    let shim: ShimUnderTest?
+    /// The shim on a Unix socket, started as the shipped unit starts it.
+    let unixShim: ChildProcess?
+    var shimProcess: ChildProcess { shim?.process ?? unixShim! }
     let nginx: NginxUnderTest
 
-    /// `decisionCache`: run example-site.conf's caching variant of `/_authz`.
-    init(apps: [String: String], decisionCache: Bool = false) throws {
+    /// `decisionCache`: run the site with authzd-cached.conf instead of authzd.conf.
+    /// `tomcat`: serve the apps from embedded Tomcat (a context per app) instead of the stub.
+    /// `shimOnUnixSocket`: nginx reaches the shim on a Unix socket, as authzd-upstream.conf ships.
+    /// `exemptPlayerPage`: uncomment example-site.conf's example exemption.
+    init(apps: [String: String], decisionCache: Bool = false, tomcat useTomcat: Bool = false,
+         shimOnUnixSocket: Bool = false, exemptPlayerPage: Bool = false) throws {
         dir = try TempDirectory("nginx")
         self.apps = apps
         socketPath = dir.file("authzd.sock")
         daemon = try DaemonUnderTest(apps: apps, socketPath: socketPath)
-        upstream = try EchoUpstream(dir: dir)
-        shim = try ShimUnderTest(upstream: socketPath, dir: dir)
-        nginx = try NginxUnderTest(dir: dir, shimPort: shim.port, upstreamPort: upstream.port,
-                               decisionCache: decisionCache)
+        upstream = useTomcat ? nil : try EchoUpstream(dir: dir)
+        tomcat = useTomcat ? try TomcatUpstream(dir: dir, contexts: apps.keys.sorted()) : nil
+        let shimAddress: String
+        if shimOnUnixSocket {
+            shim = nil
+            let path = dir.file("shim.sock")
+            unixShim = try Self.startShim(upstream: socketPath, listen: path, dir: dir)
+            shimAddress = "unix:" + path
+        } else {
+            let tcp = try ShimUnderTest(upstream: socketPath, dir: dir)
+            shim = tcp
+            unixShim = nil
+            shimAddress = "127.0.0.1:\(tcp.port)"
+        }
+        nginx = try NginxUnderTest(dir: dir, shimAddress: shimAddress, upstreamPort: upstream?.port ?? tomcat?.port ?? 0,
+                                   decisionCache: decisionCache, exemptPlayerPage: exemptPlayerPage)
+    }
+
+    /// authzd-nginx with the listen flags of the shipped unit: a Unix socket of group www-data,
+    /// mode 0660 (nginx runs as root here, as its master does; its workers would be www-data).
+    static func startShim(upstream: String, listen path: String, dir: TempDirectory) throws -> ChildProcess {
+        let p = try ChildProcess(try TestEnvironment.binary("authzd-nginx"),
+                                 ["--upstream", upstream, "--listen", "unix:" + path,
+                                  "--listen-group", "www-data", "--listen-mode", "0660"],
+                                 logPath: dir.file("shim-unix.log"))
+        guard eventually(timeout: 20, { FileManager.default.fileExists(atPath: path) || !p.isRunning }), p.isRunning else {
+            Issue.record("authzd-nginx did not listen on \(path); its log:\n\(p.log)")
+            throw TestFailure("authzd-nginx did not start")
+        }
+        return p
     }
 
     /// Stops authzd (SIGTERM); nginx and the shim keep running.
@@ -45,6 +83,6 @@ final class NginxStack: @unchecked Sendable {
 
     /// Logs of every part, for a failing test's message.
     var logs: String {
-        "nginx error.log:\n\(nginx.errorLog)\nauthzd-nginx:\n\(shim.process.log)\nauthzd:\n\(daemon?.process.log ?? "(stopped)")"
+        "nginx error.log:\n\(nginx.errorLog)\nauthzd-nginx:\n\(shimProcess.log)\nauthzd:\n\(daemon?.process.log ?? "(stopped)")"
     }
 }

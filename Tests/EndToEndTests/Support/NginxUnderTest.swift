@@ -21,9 +21,13 @@ final class NginxUnderTest: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var errorLog: String { (try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "" }
 
-    /// With `decisionCache`, the site is example-site.conf's commented caching variant of
-    /// `/_authz`, uncommented (with its `proxy_cache_path`) in place of the plain include.
-    init(dir: TempDirectory, shimPort: Int, upstreamPort: Int, decisionCache: Bool = false) throws {
+    /// With `decisionCache`, the site includes authzd-cached.conf instead of authzd.conf, and
+    /// its commented include of authzd-cache-path.conf is uncommented.
+    /// `shimAddress` is what the upstream block's `server` takes ("127.0.0.1:PORT" or
+    /// "unix:PATH"). With `exemptPlayerPage`, example-site.conf's commented example of a named
+    /// exemption (LiveApp's player page) is uncommented.
+    init(dir: TempDirectory, shimAddress: String, upstreamPort: Int, decisionCache: Bool = false,
+         exemptPlayerPage: Bool = false) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             Issue.record("\(Self.executable) is missing: install nginx-light (`make test` does)")
             throw TestFailure("no nginx")
@@ -37,8 +41,8 @@ final class NginxUnderTest: @unchecked Sendable {
         while true {
             attempt += 1
             let port = try Loopback.freePort()
-            try Self.writeConfiguration(prefix: prefix, port: port, shimPort: shimPort, upstreamPort: upstreamPort,
-                                        decisionCache: decisionCache)
+            try Self.writeConfiguration(prefix: prefix, port: port, shimAddress: shimAddress, upstreamPort: upstreamPort,
+                                        decisionCache: decisionCache, exemptPlayerPage: exemptPlayerPage)
             let p = try ChildProcess(Self.executable, ["-p", prefix + "/", "-c", "conf/nginx.conf", "-e", "logs/error.log"],
                                      logPath: prefix + "/logs/stdout-\(attempt).log")
             if eventually(timeout: 20, { Loopback.accepts(port: port) || !p.isRunning }) && p.isRunning {
@@ -57,8 +61,8 @@ final class NginxUnderTest: @unchecked Sendable {
 
     /// Lays out `prefix/conf`: the generated main file and the snippets under `authzd/`, where
     /// example-site.conf expects them (`include authzd/...;` is relative to the conf directory).
-    static func writeConfiguration(prefix: String, port: Int, shimPort: Int, upstreamPort: Int,
-                                   decisionCache: Bool = false) throws {
+    static func writeConfiguration(prefix: String, port: Int, shimAddress: String, upstreamPort: Int,
+                                   decisionCache: Bool = false, exemptPlayerPage: Bool = false) throws {
         let fm = FileManager.default
         var site = [
             ("listen 80;", "listen 127.0.0.1:\(port);"),
@@ -66,13 +70,16 @@ final class NginxUnderTest: @unchecked Sendable {
         ]
         if decisionCache {
             site += [
-                ("#proxy_cache_path /var/cache/nginx/authz ", "proxy_cache_path \(prefix)/cache/authz "),
-                ("    include authzd/authzd.conf;\n", ""),
+                ("#include authzd/authzd-cache-path.conf;", "include authzd/authzd-cache-path.conf;"),
+                ("    include authzd/authzd.conf;\n", "    include authzd/authzd-cached.conf;\n"),
             ]
         }
         let rewrites: [String: [(String, String)]] = [
-            "authzd-upstream.conf": [("server 127.0.0.1:9180;", "server 127.0.0.1:\(shimPort);")],
+            // The shipped address is the shim's Unix socket under /run; the test's shim is on TCP.
+            "authzd-upstream.conf": [("server unix:/run/authzd-nginx/authzd-nginx.sock;", "server \(shimAddress);")],
             "example-site.conf": site,
+            // nginx creates the last directory itself, as it would in Debian's /var/lib/nginx.
+            "authzd-cache-path.conf": [("proxy_cache_path /var/lib/nginx/authzd-cache ", "proxy_cache_path \(prefix)/cache/authzd-cache ")],
         ]
         let names = try fm.contentsOfDirectory(atPath: snippets.path).filter { $0.hasSuffix(".conf") }
         for name in rewrites.keys where !names.contains(name) {
@@ -94,8 +101,8 @@ final class NginxUnderTest: @unchecked Sendable {
                 }
                 text = text.replacingOccurrences(of: old, with: new)
             }
-            if decisionCache && name == "example-site.conf" {
-                text = try uncommentCachingLocation(text)
+            if exemptPlayerPage && name == "example-site.conf" {
+                text = try uncommentExemption(text)
             }
             try text.write(toFile: target, atomically: true, encoding: .utf8)
         }
@@ -122,14 +129,15 @@ final class NginxUnderTest: @unchecked Sendable {
         try main.write(toFile: prefix + "/conf/nginx.conf", atomically: true, encoding: .utf8)
     }
 
-    /// Uncomments the block from `    #location = /_authz {` to its `    #}`, the caching variant.
-    static func uncommentCachingLocation(_ text: String) throws -> String {
+    /// Uncomments example-site.conf's example exemption, from its `location = /LiveApp/play.html {`
+    /// line (and the comment above it) to the `}` that closes it.
+    static func uncommentExemption(_ text: String) throws -> String {
         var lines = text.components(separatedBy: "\n")
-        guard let start = lines.firstIndex(of: "    #location = /_authz {"),
-              let end = lines[start...].firstIndex(of: "    #}") else {
-            throw TestFailure("deploy/nginx/example-site.conf has no commented caching /_authz location; update NginxUnderTest")
+        guard let open = lines.firstIndex(of: "    #     location = /LiveApp/play.html {"),
+              let close = lines[open...].firstIndex(of: "    #     }") else {
+            throw TestFailure("deploy/nginx/example-site.conf has no commented exemption for /LiveApp/play.html; update NginxUnderTest")
         }
-        for i in start...end where lines[i].hasPrefix("    #") {
+        for i in open...close {
             lines[i] = "    " + lines[i].dropFirst(5)
         }
         return lines.joined(separator: "\n")
