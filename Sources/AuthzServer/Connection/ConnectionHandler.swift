@@ -48,13 +48,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         if draining { return }
         // The closure must not touch `framer`, which is being mutated by `feed`.
         let limit = framer.maxLineBytes
-        framer.feed(&buffer) { event in
-            switch event {
-            case .line(let line): handleLine(line)
-            case .tooLong:
-                shared.counters.badRequests.add(1, ordering: .relaxed)
-                emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(limit))"), id: nil)
-            }
+        framer.feed(&buffer) { event in handle(event, limit: limit) }
+    }
+
+    private func handle(_ event: LineFramer.Event, limit: Int) {
+        switch event {
+        case .line(let line): handleLine(line)
+        case .tooLong:
+            shared.counters.badRequests.add(1, ordering: .relaxed)
+            emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(limit))"), id: nil)
         }
     }
 
@@ -73,7 +75,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             // The client half-closed: answer its last line even without a newline, answer what
             // is pending, then close.
             if !draining, let last = framer.takeUnterminatedLine() {
-                handleLine(last)
+                handle(last, limit: framer.maxLineBytes)
             }
             draining = true
             flush()
