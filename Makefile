@@ -10,7 +10,7 @@ DEB_PACKAGES := pkg-config libssl-dev libcurl4-openssl-dev libsystemd-dev openss
 	$(if $(wildcard /usr/bin/javac),,default-jdk-headless)
 BENCH_PACKAGES := wrk
 
-.PHONY: all deps build release run test bench clean
+.PHONY: all deps build release run test bench clean fuzz sanitize
 
 all: build
 
@@ -52,6 +52,57 @@ bench: deps
 	@for p in $(BENCH_PACKAGES); do dpkg-query -W $$p >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$p; }; done
 	$(SWIFT) build -c release
 	bench/run.sh
+
+# Coverage-guided fuzzing (libFuzzer, with AddressSanitizer): each target of Fuzz/ runs for
+# FUZZ_SECONDS on its committed seeds (Fuzz/Corpus/TARGET); what it learns is kept in
+# $(FUZZ_BUILD)/corpus, untracked. A crash fails the make and names the reproducer.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= FuzzJSON FuzzTOML FuzzCompactJWS FuzzJWKSet FuzzLineFramer FuzzCheckRequest
+FUZZ_BUILD := Fuzz/.build-fuzz
+FUZZ_FLAGS ?=
+
+fuzz: deps
+	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release \
+		--sanitize fuzzer --sanitize address -Xswiftc -enable-testing
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
+		echo "== $$t: $(FUZZ_SECONDS) s"; \
+		ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/release/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-max_len=8192 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ $(FUZZ_FLAGS) \
+			$(FUZZ_BUILD)/corpus/$$t Fuzz/Corpus/$$t > $(FUZZ_BUILD)/$$t.log 2>&1 \
+			|| failed="$$failed $$t"; \
+		grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(FUZZ_BUILD)/$$t.log || true; \
+	done; \
+	for t in $$failed; do \
+		echo "$$t FAILED (log $(FUZZ_BUILD)/$$t.log):"; grep -E 'ERROR|Fatal error|Test unit written' $(FUZZ_BUILD)/$$t.log; \
+		echo "  reproduce: $(FUZZ_BUILD)/release/$$t $(FUZZ_BUILD)/crashes/$$t/crash-..."; \
+	done; \
+	[ -z "$$failed" ]
+
+# The whole test suite, end-to-end tests included, built with ThreadSanitizer and then with
+# AddressSanitizer, each in its own build folder (.build-thread, .build-address). The end-to-end
+# tests start the sanitized binaries (AUTHZD_BIN_DIR). Every process writes its reports to
+# BUILD/sanitizer-reports; any report fails the make, even when the tests pass.
+SANITIZERS ?= thread address
+
+sanitize: deps
+	@status=0; for s in $(SANITIZERS); do \
+		dir=$$PWD/.build-$$s; rm -rf $$dir/sanitizer-reports; mkdir -p $$dir/sanitizer-reports; \
+		echo "== $$s: build"; \
+		$(SWIFT) build --build-tests --sanitize $$s --scratch-path $$dir || exit 1; \
+		Tests/support/journald.sh start; \
+		echo "== $$s: test (log $$dir/test.log)"; \
+		TSAN_OPTIONS="log_path=$$dir/sanitizer-reports/report suppressions=$$PWD/Fuzz/tsan.supp" \
+		ASAN_OPTIONS="log_path=$$dir/sanitizer-reports/report detect_leaks=0" \
+		AUTHZD_BIN_DIR=$$dir/debug \
+			$(SWIFT) test --skip-build --sanitize $$s --scratch-path $$dir --no-parallel > $$dir/test.log 2>&1 \
+			|| { echo "$$s: tests failed"; grep -E '^✘' $$dir/test.log | head -n 40; status=1; }; \
+		Tests/support/journald.sh stop; \
+		grep -E '^(✔|✘) Test run with' $$dir/test.log || true; \
+		if [ -n "$$(ls -A $$dir/sanitizer-reports)" ]; then \
+			echo "$$s: sanitizer reports:"; head -n 60 $$dir/sanitizer-reports/*; status=1; \
+		fi; \
+	done; exit $$status
 
 clean:
 	rm -rf .build

@@ -10,6 +10,12 @@ let package = Package(
         .executable(name: "authzd", targets: ["authzd"]),
         .executable(name: "authzd-nginx", targets: ["authzd-nginx"]),
         .executable(name: "authzd-bench", targets: ["authzd-bench"]),
+        // For the fuzz package in Fuzz/, which can only depend on products of this one.
+        .library(name: "AuthzJSON", targets: ["AuthzJSON"]),
+        .library(name: "AuthzTOML", targets: ["AuthzTOML"]),
+        .library(name: "JOSE", targets: ["JOSE"]),
+        .library(name: "AuthzServer", targets: ["AuthzServer"]),
+        .library(name: "AuthzNginx", targets: ["AuthzNginx"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -96,4 +96,30 @@ private func frame(_ chunks: [String], max: Int = 16) -> (events: [String?], par
         let big = String(repeating: "w", count: 30)
         #expect(frame([big + "\n" + big + "\n", big, "\n", "ok\n"]).events == [nil, nil, nil, "ok"])
     }
+
+    /// Found by Fuzz/FuzzLineFramer: `feed` holds up to `max + 1` bytes while a `\r` may still
+    /// come, and a client that half-closed after such a line had it answered as a request.
+    @Test func anUnterminatedLastLineOverTheLimitIsTooLong() {
+        var framer = LineFramer(maxLineBytes: 16)
+        var buffer = ByteBufferAllocator().buffer(string: String(repeating: "x", count: 17))
+        framer.feed(&buffer) { _ in Issue.record("nothing is decided before the line ends") }
+        guard case .tooLong = framer.takeUnterminatedLine() else {
+            Issue.record("a 17-byte last line passed a limit of 16")
+            return
+        }
+        #expect(!framer.hasPartialLine)
+    }
+
+    @Test func anUnterminatedLastLineWithinTheLimitIsALine() {
+        for text in [String(repeating: "x", count: 16), String(repeating: "x", count: 16) + "\r"] {
+            var framer = LineFramer(maxLineBytes: 16)
+            var buffer = ByteBufferAllocator().buffer(string: text)
+            framer.feed(&buffer) { _ in Issue.record("nothing is decided before the line ends") }
+            guard case .line(let line) = framer.takeUnterminatedLine() else {
+                Issue.record("a last line of \(text.utf8.count) bytes was not a line")
+                continue
+            }
+            #expect(String(buffer: line) == String(repeating: "x", count: 16))
+        }
+    }
 }

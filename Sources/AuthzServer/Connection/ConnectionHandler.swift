@@ -68,17 +68,21 @@ final class ConnectionHandler: ChannelInboundHandler {
         var endedLine = false
         framer.feed(&buffer) { event in
             endedLine = true
-            switch event {
-            case .line(let line): handleLine(line)
-            case .tooLong:
-                shared.counters.badRequests.add(1, ordering: .relaxed)
-                emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(limit))"), id: nil)
-            }
+            handle(event, limit: limit)
         }
         // After `feed`: a decision that began waiting in this read is seen here.
         let now = loop.eventLoop.now.uptimeNanoseconds
         apply(timeouts.received(now: now, endedLine: endedLine, midLine: framer.isMidLine))
         updateTimeouts(now: now)
+    }
+
+    private func handle(_ event: LineFramer.Event, limit: Int) {
+        switch event {
+        case .line(let line): handleLine(line)
+        case .tooLong:
+            shared.counters.badRequests.add(1, ordering: .relaxed)
+            emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(limit))"), id: nil)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -97,7 +101,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             // The client half-closed: answer its last line even without a newline, answer what
             // is pending, then close.
             if !draining, let last = framer.takeUnterminatedLine() {
-                handleLine(last)
+                handle(last, limit: framer.maxLineBytes)
             }
             draining = true
             flush()

@@ -87,11 +87,14 @@ struct LineFramer {
     }
 
     /// The unterminated last line, when the client closed its side after sending it: it is
-    /// still a request and gets its answer.
-    mutating func takeUnterminatedLine() -> ByteBuffer? {
+    /// still a request and gets its answer, or `tooLong` like any other line over the limit
+    /// (`feed` keeps up to `maxLineBytes + 1` bytes waiting for a `\r`, so the held bytes may
+    /// be one too many).
+    mutating func takeUnterminatedLine() -> Event? {
         defer { partial = nil }
         guard let p = partial, p.readableBytes > 0 else { return nil }
-        return Self.trimCR(p)
+        let line = Self.trimCR(p)
+        return line.readableBytes > maxLineBytes ? .tooLong : .line(line)
     }
 }
 
