@@ -54,8 +54,10 @@ def render(r):
     if m.get("commit"):
         dirty = m.get("uncommitted_sources") or []
         out.append("")
-        out.append(f"Release build of commit `{m['commit']}`"
-                   + (f" with uncommitted changes to {', '.join(dirty)}." if dirty else " (no uncommitted changes to the sources)."))
+        # Name the commit the figures belong to, without implying they describe later ones.
+        out.append(f"These figures were measured on a release build of commit `{m['commit']}`"
+                   + (f" with uncommitted changes to {', '.join(dirty)}" if dirty else "")
+                   + ". Later commits have not been measured again unless this line names them.")
     out.append("")
     rep = r.get("repeat", 1)
     out.append(f"Each scenario: {r['warmup_s']:g} s warm-up, then {r['duration_s']:g} s measured"
@@ -111,7 +113,7 @@ def render(r):
 
 
 def main():
-    res = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "bench", "results.json")
+    res = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "bench", "results.json")
     doc = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "docs", "performance.md")
     with open(res) as f:
         r = json.load(f)

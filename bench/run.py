@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs authzd's benchmark scenarios on this machine and writes bench/results.json.
+"""Runs authzd's benchmark scenarios on this machine and writes .build/bench/results.json.
 
 Called by bench/run.sh (which `make bench` calls after `swift build -c release`). Everything it
 starts lives in a temporary directory and is stopped at the end: authzd on generated
@@ -8,7 +8,8 @@ server, 1000 identical apps), the Python sidecar, authzd-nginx and nginx. Load c
 authzd-bench (socket protocol) and wrk (nginx). Only loopback addresses are used.
 
 Environment: BENCH_DURATION (seconds per scenario, default 5), BENCH_WARMUP (default 1),
-BENCH_OUT (results file, default bench/results.json), BENCH_ONLY (comma-separated scenario
+BENCH_OUT (results file, default .build/bench/results.json, so a run never rewrites the tracked
+bench/results.json: copy it there, or set BENCH_OUT=bench/results.json, to publish), BENCH_ONLY (comma-separated scenario
 names, for trying one out; the results file is then not written).
 """
 import json
@@ -37,7 +38,7 @@ NGINX_SNIPPET = os.path.join(ROOT, "deploy", "nginx", "authzd.conf")
 
 DURATION = float(os.environ.get("BENCH_DURATION", "5"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))
-OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench", "results.json"))
+OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, ".build", "bench", "results.json"))
 # Each scenario runs this many times and the best run is kept (the others' rates are recorded):
 # on a shared machine the best run is the one least disturbed by other work.
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "1")))
@@ -499,6 +500,7 @@ def main():
     if ONLY:
         log("BENCH_ONLY set: results not written")
         return
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         json.dump(results, f, indent=2)
         f.write("\n")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmark scenarios (bench/run.py) against the release build and writes
-# bench/results.json. `make bench` installs wrk, builds with `swift build -c release` and calls
+# .build/bench/results.json (the tracked bench/results.json is the published run). `make bench` installs wrk, builds with `swift build -c release` and calls
 # this. Takes a few minutes; BENCH_DURATION=SECONDS shortens or lengthens each scenario.
 set -euo pipefail
 cd "$(dirname "$0")/.."
