@@ -210,7 +210,7 @@ struct ShimEdgeEndToEndTests {
         #expect(attacked.statuses == [200: 180], "\(stack.logs)")
         #expect(attacked.attackStatuses == [500: 60], "\(stack.logs)")
         #expect(stack.nginx.errorLog.contains("auth request unexpected status: 431"), "\(stack.nginx.errorLog)")
-        #expect(!stack.shim.process.log.contains("connection to authzd lost"), "\(stack.logs)")
+        #expect(!stack.shimProcess.log.contains("connection to authzd lost"), "\(stack.logs)")
     }
 
     // MARK: timeouts and the connection cap
