@@ -111,6 +111,7 @@ let package = Package(
             "AuthzServer", "AuthzCore", "AuthzJSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd"]),

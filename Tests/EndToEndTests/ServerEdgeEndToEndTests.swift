@@ -38,6 +38,10 @@ struct ServerEdgeEndToEndTests {
             #expect(a["message"]?.stringValue?.contains("request_timeout") == true)
             #expect(c.readLine() == nil)
         }
+        // 64 closures and the refusals before them: one line each at most, not one per connection.
+        let log = d.process.log.split(separator: "\n")
+        #expect(log.filter { $0.contains("request line incomplete") }.count == 1, "\(log)")
+        #expect(log.filter { $0.contains("refused a connection") }.count <= 1, "\(log)")
     }
 
     @Test func anIdleConnectionIsClosedAfterIdleTimeout() throws {

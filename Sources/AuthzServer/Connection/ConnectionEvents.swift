@@ -15,12 +15,15 @@ final class ConnectionEvents: Sendable {
         case incompleteLine
         /// Refused at accept: `max_connections` were open.
         case overLimit
+        /// Refused at accept: the peer's uid is not in `allowed_uids`.
+        case peerNotAllowed
 
         var order: Int {
             switch self {
             case .idle: 0
             case .incompleteLine: 1
             case .overLimit: 2
+            case .peerNotAllowed: 3
             }
         }
     }
@@ -28,10 +31,12 @@ final class ConnectionEvents: Sendable {
     private let idle = Atomic<Int>(0)
     private let incompleteLine = Atomic<Int>(0)
     private let overLimit = Atomic<Int>(0)
+    private let peerNotAllowed = Atomic<Int>(0)
     /// Set when a kind was logged individually since the last summary.
     private let idleSeen = Atomic<Bool>(false)
     private let incompleteLineSeen = Atomic<Bool>(false)
     private let overLimitSeen = Atomic<Bool>(false)
+    private let peerNotAllowedSeen = Atomic<Bool>(false)
 
     init() {}
 
@@ -73,6 +78,8 @@ final class ConnectionEvents: Sendable {
                 logger.notice("closed \(n) connection\(s) holding an incomplete line in the last \(seconds) s (request_timeout \(settings.requestTimeout) s)")
             case .overLimit:
                 logger.warning("refused \(n) connection\(s) in the last \(seconds) s: max_connections (\(settings.maxConnections)) were open")
+            case .peerNotAllowed:
+                logger.warning("refused \(n) connection\(s) in the last \(seconds) s from uids not in allowed_uids")
             }
         }
     }
@@ -82,6 +89,7 @@ final class ConnectionEvents: Sendable {
         case .idle: body(idle, idleSeen)
         case .incompleteLine: body(incompleteLine, incompleteLineSeen)
         case .overLimit: body(overLimit, overLimitSeen)
+        case .peerNotAllowed: body(peerNotAllowed, peerNotAllowedSeen)
         }
     }
 }

@@ -152,7 +152,8 @@ public final class Daemon: @unchecked Sendable {
         guard !settings.allowedUIDs.isEmpty else { return addHandler() }
         return PeerCredentials.uid(of: channel).flatMap { uid in
             if let uid, settings.allowedUIDs.contains(uid) { return addHandler() }
-            logger.warning("refusing a connection from uid \(uid.map(String.init) ?? "unknown"): not in allowed_uids")
+            events.record(.peerNotAllowed, logger: logger, level: .warning,
+                          "refused a connection from uid \(uid.map(String.init) ?? "unknown"): not in allowed_uids")
             return channel.close()
         }
     }
