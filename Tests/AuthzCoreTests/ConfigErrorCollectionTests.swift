@@ -174,6 +174,16 @@ import Testing
         #expect(ConfigErrors([e, e]).description.split(separator: "\n").count == 2)
     }
 
+    @Test func backslashesInAMessageAreKeptAsWrittenButControlsAroundThemAreEscaped() throws {
+        let dir = try ConfigDir()
+        try dir.write("authzd.toml", "[server]\nsocket = \"a\\qb\"\n")
+        let e = try #require(dir.errors().first)
+        #expect(e.description.hasSuffix(":2: " + e.message), "TOML's escape hint reads as TOML: \(e)")
+        #expect(e.message.contains("'\\q'"))
+        let mixed = ConfigError(file: "a\\b.toml", line: 1, message: "key \"x\\y\nz\"")
+        #expect(mixed.description == "a\\\\b.toml:1: key \"x\\y\\nz\"")
+    }
+
     @Test func anAppFileNameWithAControlCharacterIsRefusedOnOneLine() throws {
         let dir = try ConfigDir()
         try dir.write("authzd.toml", "")

@@ -16,7 +16,18 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible, Equatable {
     /// `FILE:LINE: message` on one line: the file name and the message are escaped (`LogText`),
     /// so a file, app or key name holding a newline or a control character cannot start a line
     /// of its own or pass for another error.
-    public var description: String { "\(LogText.escaped(file)):\(line): \(LogText.escaped(message))" }
+    public var description: String { "\(LogText.escaped(file)):\(line): \(Self.shown(message))" }
+
+    /// The message with every control character escaped but its backslashes as written: messages
+    /// quote TOML, whose own escapes (`invalid escape sequence '\q' (valid: \b \t …)`, a quoted
+    /// key `"a\\b"`) would read wrong doubled. The file name, which programs split on, is
+    /// escaped in full.
+    static func shown(_ message: String) -> String {
+        guard message.contains("\\") else { return LogText.escaped(message) }
+        return message.split(separator: "\\", omittingEmptySubsequences: false)
+            .map { LogText.escaped(String($0)) }
+            .joined(separator: "\\")
+    }
 }
 
 /// Every problem found while loading one configuration; it is applied only when this is empty.
