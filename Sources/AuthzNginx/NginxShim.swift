@@ -97,15 +97,16 @@ public final class NginxShim: Sendable {
             maxLineBytes: configuration.maxLineBytes, pingInterval: TimeAmount(configuration.upstreamPingInterval),
             logger: logger)
         pool.start()
-        var refusalLogs: [ObjectIdentifier: RefusalLog] = [:]
-        for loop in group.makeIterator() {
-            refusalLogs[ObjectIdentifier(loop)] = RefusalLog(logger: logger)
-        }
+        let refusalLogs = Dictionary(
+            uniqueKeysWithValues: group.makeIterator().map { (ObjectIdentifier($0), RefusalLog(logger: logger)) })
         // The decoder counts the request line and every header name and value; a head longer than
         // a check line may be could never be answered anything but 431 anyway.
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = configuration.maxLineBytes
-        limits.maxHeaderListSize = configuration.maxLineBytes
+        let limits = {
+            var l = NIOHTTPDecoderLimitConfiguration()
+            l.maxHeaderFieldSize = configuration.maxLineBytes
+            l.maxHeaderListSize = configuration.maxLineBytes
+            return l
+        }()
         let headerTimeout = TimeAmount(configuration.headerTimeout)
         let idleTimeout = TimeAmount(configuration.idleTimeout)
         let maxConnections = configuration.maxConnections
@@ -175,7 +176,8 @@ public final class NginxShim: Sendable {
         if let group {
             guard let entry = getgrnam(group) else { throw UnknownGroupError(name: group) }
             guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else {
-                throw ListenModeError(path: path, action: "give group \(group) to", errno: errno)
+                // EPERM: a process that is not root may only give its own groups.
+                throw ListenModeError(path: path, action: "give group \(group) (the shim must be a member) to", errno: errno)
             }
         }
         guard chmod(path, mode_t(mode)) == 0 else {

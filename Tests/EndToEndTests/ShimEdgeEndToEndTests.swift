@@ -219,7 +219,7 @@ struct ShimEdgeEndToEndTests {
         let dir = try TempDirectory("shimtime")
         let daemon = try Self.daemon(dir)
         let shim = try ShimUnderTest(upstream: daemon.socketPath, dir: dir,
-                                     arguments: ["--header-timeout", "0.5", "--idle-timeout", "1"])
+                                     arguments: ["--header-timeout", "1", "--idle-timeout", "2"])
         let token = try mintToken(secret: NginxEndToEndTests.liveSecret, claims: ["sub=alice"], expiresIn: 300)
         #expect(eventually(timeout: 20) { (try? HTTPExchange.once(port: shim.port, Self.subrequest(token: token)))?.status == 200 })
 
@@ -237,7 +237,7 @@ struct ShimEdgeEndToEndTests {
         #expect(idle.readResponseStatus() == 200)
         #expect(eventually(timeout: 30) { idle.closedByPeer(wait: 0.1) })
 
-        // A request every 100 ms for several idle timeouts, some pipelined.
+        // A request every 100 ms for twice the idle timeout and more, some pipelined.
         let steady = try TCPConnection(port: shim.port)
         var statuses: [Int] = []
         for i in 0..<40 {
