@@ -144,6 +144,10 @@ public final class NginxShim: Sendable {
         do {
             switch configuration.listen {
             case .unix(let path):
+                // Until its mode and group are set, the socket is the owner's alone, whatever the
+                // umask: bind creates it under the umask, and nothing else creates files now.
+                let umaskBefore = umask(0o077)
+                defer { umask(umaskBefore) }
                 channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 // The mode and group are set explicitly rather than left to the umask and the
                 // process's primary group (a DynamicUser's is its own, which nginx is not in).

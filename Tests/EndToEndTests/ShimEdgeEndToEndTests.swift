@@ -86,8 +86,9 @@ struct ShimEdgeEndToEndTests {
             upstream: daemon.socketPath, dir: dir, user: ShimUnderTest.User(uid: 65534, gid: 65534, groups: [33]),
             unixSocket: socket, arguments: ["--listen-group", "www-data", "--listen-mode", "0660"])
         #expect(shim.uid == 65534)
+        // The socket accepts from bind on; its group and mode are given right after.
         var st = stat()
-        #expect(stat(socket, &st) == 0)
+        #expect(eventually(timeout: 20) { stat(socket, &st) == 0 && st.st_gid == 33 && st.st_mode & 0o777 == 0o660 })
         #expect(st.st_uid == 65534)
         #expect(st.st_gid == 33)
         #expect(st.st_mode & 0o777 == 0o660)
