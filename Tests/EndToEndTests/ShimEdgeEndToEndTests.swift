@@ -299,7 +299,8 @@ final class TCPConnection: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard r == 0 else {
-            close(fd)
+            // deinit closes fd: it runs when an initializer throws after every property is set,
+            // and closing twice could close a descriptor another test has opened since.
             throw TestFailure("connect to port \(port) failed: \(String(cString: strerror(errno)))")
         }
     }

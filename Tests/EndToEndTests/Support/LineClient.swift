@@ -22,7 +22,8 @@ final class LineClient: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard r == 0 else {
-            close(fd)
+            // No close here: deinit runs when an initializer throws after every property is set,
+            // and a second close could hit a descriptor another test has opened since.
             throw TestFailure("connect(\(path)) failed: \(String(cString: strerror(errno)))")
         }
     }
