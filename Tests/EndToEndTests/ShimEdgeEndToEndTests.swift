@@ -216,6 +216,21 @@ struct ShimEdgeEndToEndTests {
 
     // MARK: timeouts and the connection cap
 
+    @Test(arguments: [
+        (["--max-line-bytes", "100"], "--max-line-bytes"),
+        (["--header-timeout", "0"], "--header-timeout"),
+        (["--idle-timeout", "nan"], "--idle-timeout"),
+        (["--max-connections", "0"], "--max-connections"),
+        (["--upstream-ping-interval", "-1"], "--upstream-ping-interval"),
+        (["--listen-group", ""], "--listen-group"),
+    ])
+    func badLimitValuesAreRefusedNamingTheFlag(arguments: [String], flag: String) throws {
+        let r = try runCommand(try TestEnvironment.binary("authzd-nginx"),
+                               ["--upstream", "/nonexistent.sock", "--listen", "127.0.0.1:0"] + arguments)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(flag), "stderr: \(r.stderr)")
+    }
+
     @Test func slowAndIdleConnectionsAreClosedWhileSteadyOnesStayOpen() throws {
         let dir = try TempDirectory("shimtime")
         let daemon = try Self.daemon(dir)
