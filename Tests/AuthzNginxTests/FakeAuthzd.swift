@@ -12,7 +12,7 @@ import NIOPosix
 /// It decides by app: `live` allows `Authorization: Bearer good` (forwarding `x-auth-subject`
 /// and echoing the path in `x-echo-path`) and otherwise answers 401 `no_token` with
 /// `www-authenticate`; `silent` never answers; `drop` closes the connection; `wrong_id` answers
-/// with an id that was never sent; anything else is
+/// with an id that was never sent; `not_an_answer` answers in its place without a status; anything else is
 /// 403 `unknown_app`, and a line without `app` is 400 `bad_request`. `ping` is answered `ok`.
 /// Like authzd, a line longer than `maxLineBytes` is answered `line_too_long` without an id, and
 /// with `idleTimeout` a connection that sends nothing for that long is closed.
@@ -96,6 +96,8 @@ final class FakeAuthzd: Sendable {
             return nil
         case "wrong_id":
             return ["allow": true, "status": 200, "reason": "ok"]
+        case "not_an_answer":
+            return ["allow": true, "reason": "ok"]
         default:
             return ["allow": false, "status": 403, "reason": "unknown_app"]
         }

@@ -127,6 +127,25 @@ import Glibc
 
     // MARK: the connection to authzd
 
+    /// A JSON object in the right place that is not a check answer (here: no status) fails its own
+    /// check closed, with 503; the stream is still aligned, so the connection and the other checks
+    /// are unaffected.
+    @Test func answerThatIsNotACheckAnswerFailsOnlyItsOwnCheck() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim(connections: 1)
+        #expect(try await ready(shim, h))
+        let client = try await RawTestClient.connect(to: shim.localAddress!, group: h.group)
+        try await client.send(
+            RawTestClient.subrequest(path: "/1") + RawTestClient.subrequest(app: "not_an_answer")
+                + RawTestClient.subrequest(path: "/3"))
+        #expect(try await client.wait { $0.statuses.count == 3 })
+        #expect(client.statuses == [200, 503, 200], "\(client.received)")
+        #expect(fake.connectionCount == 1)
+        await client.close()
+        await h.finish(shim, fake)
+    }
+
     @Test func upstreamClosedWhileIdleIsReopenedWithoutFailingTheNextCheck() async throws {
         let h = try Harness()
         let fake = try await h.startFake(idleTimeout: .milliseconds(200))
