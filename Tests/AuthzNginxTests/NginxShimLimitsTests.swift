@@ -199,6 +199,26 @@ import Glibc
         await h.finish(shim, fake)
     }
 
+    /// A complete head announcing a body that then trickles in is held to the same bound.
+    @Test func slowBodyIsClosedAfterTheHeaderTimeout() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim {
+            $0.headerTimeout = .milliseconds(300)
+            $0.idleTimeout = .seconds(600)
+        }
+        let client = try await RawTestClient.connect(to: shim.localAddress!, group: h.group)
+        try await client.send(RawTestClient.subrequest(extra: "Content-Length: 1000000\r\n") + "x")
+        let closed = try await client.wait(seconds: 30) { c in
+            if !c.isClosed { Task { try? await c.send("x") } }
+            return c.isClosed
+        }
+        #expect(closed)
+        #expect(client.statuses.isEmpty)
+        await client.close()
+        await h.finish(shim, fake)
+    }
+
     @Test func idleClientIsClosedAfterTheIdleTimeout() async throws {
         let h = try Harness()
         let fake = try await h.startFake()
