@@ -42,8 +42,8 @@ public final class NginxShim: Sendable {
         /// authzd's `max_line_bytes`: a check line longer than this is answered 431 and never sent,
         /// and a request head longer than this is answered 431 and its connection closed.
         public var maxLineBytes: Int
-        /// A connection must send a complete request head within this long of opening (or of its
-        /// first byte after an idle period).
+        /// A connection must send a complete request (head and any body) within this long of
+        /// opening, or of its first byte after an idle period.
         public var headerTimeout: Duration
         /// A keep-alive connection idle this long between requests is closed. Longer than nginx's
         /// upstream `keepalive_timeout` (60 s by default), so nginx closes first.
