@@ -66,6 +66,14 @@ final class FakeAuthzd: Sendable {
         return FakeAuthzd(path: path, serverChannel: channel, children: children, received: received, idleClosed: idleClosed)
     }
 
+    /// Closes every connection it has accepted, as authzd does with connections it finds idle,
+    /// and returns once they are closed.
+    func closeConnections() async {
+        for c in children.withLockedValue({ $0 }) {
+            try? await c.close()
+        }
+    }
+
     /// Goes away as a crashed or stopped daemon would: listener and every connection closed.
     func stop() async {
         try? await serverChannel.close()
