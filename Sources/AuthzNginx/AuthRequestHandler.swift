@@ -40,7 +40,6 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
-            timeouts?.requestStarted()
             request = Result { () throws(SubrequestError) in try CheckRequest(head: head) }
             version = head.version
             keepAlive = head.isKeepAlive
@@ -50,6 +49,9 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let request else { return }
             self.request = nil
+            // Only a whole request stops the head's clock: a body (nginx sends none) trickled in
+            // after a complete head must not hold the connection for ever either.
+            timeouts?.requestStarted()
             responding = true
             let version = self.version
             let keepAlive = self.keepAlive

@@ -51,7 +51,7 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler, RemovableChannelHan
         context.fireChannelRead(data)
     }
 
-    /// A complete request head arrived.
+    /// A complete request (head and body, if any) arrived.
     func requestStarted() {
         timeouts?.requestStarted()
     }

@@ -5,6 +5,7 @@ import NIOCore
 ///
 /// - A connection must send a complete request head within `headerTimeout` of opening, or of the
 ///   first byte that follows an idle period (a slow or stalled head holds a socket for nothing).
+///   A body counts as part of the request: nginx sends none, and a trickled one is cut the same way.
 /// - Between requests it may stay idle for `idleTimeout`. That is longer than nginx's own
 ///   upstream `keepalive_timeout` (60 s by default), so nginx closes first and never sends a
 ///   request on a connection the shim is closing.
@@ -63,7 +64,7 @@ struct ConnectionTimeouts {
         deadline = now + headerTimeout
     }
 
-    /// A complete request head arrived.
+    /// A complete request (head and body, if any) arrived.
     mutating func requestStarted() {
         phase = .busy
         deadline = nil

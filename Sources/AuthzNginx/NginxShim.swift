@@ -42,8 +42,8 @@ public final class NginxShim: Sendable {
         /// authzd's `max_line_bytes`: a check line longer than this is answered 431 and never sent,
         /// and a request head longer than this is answered 431 and its connection closed.
         public var maxLineBytes: Int
-        /// A connection must send a complete request head within this long of opening (or of its
-        /// first byte after an idle period).
+        /// A connection must send a complete request (head and any body) within this long of
+        /// opening, or of its first byte after an idle period.
         public var headerTimeout: Duration
         /// A keep-alive connection idle this long between requests is closed. Longer than nginx's
         /// upstream `keepalive_timeout` (60 s by default), so nginx closes first.
@@ -97,15 +97,16 @@ public final class NginxShim: Sendable {
             maxLineBytes: configuration.maxLineBytes, pingInterval: TimeAmount(configuration.upstreamPingInterval),
             logger: logger)
         pool.start()
-        var refusalLogs: [ObjectIdentifier: RefusalLog] = [:]
-        for loop in group.makeIterator() {
-            refusalLogs[ObjectIdentifier(loop)] = RefusalLog(logger: logger)
-        }
+        let refusalLogs = Dictionary(
+            uniqueKeysWithValues: group.makeIterator().map { (ObjectIdentifier($0), RefusalLog(logger: logger)) })
         // The decoder counts the request line and every header name and value; a head longer than
         // a check line may be could never be answered anything but 431 anyway.
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = configuration.maxLineBytes
-        limits.maxHeaderListSize = configuration.maxLineBytes
+        let limits = {
+            var l = NIOHTTPDecoderLimitConfiguration()
+            l.maxHeaderFieldSize = configuration.maxLineBytes
+            l.maxHeaderListSize = configuration.maxLineBytes
+            return l
+        }()
         let headerTimeout = TimeAmount(configuration.headerTimeout)
         let idleTimeout = TimeAmount(configuration.idleTimeout)
         let maxConnections = configuration.maxConnections
@@ -143,6 +144,10 @@ public final class NginxShim: Sendable {
         do {
             switch configuration.listen {
             case .unix(let path):
+                // Until its mode and group are set, the socket is the owner's alone, whatever the
+                // umask: bind creates it under the umask, and nothing else creates files now.
+                let umaskBefore = umask(0o077)
+                defer { umask(umaskBefore) }
                 channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 // The mode and group are set explicitly rather than left to the umask and the
                 // process's primary group (a DynamicUser's is its own, which nginx is not in).
@@ -175,7 +180,8 @@ public final class NginxShim: Sendable {
         if let group {
             guard let entry = getgrnam(group) else { throw UnknownGroupError(name: group) }
             guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else {
-                throw ListenModeError(path: path, action: "give group \(group) to", errno: errno)
+                // EPERM: a process that is not root may only give its own groups.
+                throw ListenModeError(path: path, action: "give group \(group) (the shim must be a member) to", errno: errno)
             }
         }
         guard chmod(path, mode_t(mode)) == 0 else {

@@ -43,7 +43,7 @@ struct AuthzdNginx: AsyncParsableCommand {
     var maxLineBytes: Int = 65536
 
     @Option(name: .customLong("header-timeout"),
-            help: ArgumentHelp("Seconds a connection has to send a complete request head.", valueName: "SECONDS"))
+            help: ArgumentHelp("Seconds a connection has to send a complete request (head and any body).", valueName: "SECONDS"))
     var headerTimeout: Double = 10
 
     @Option(name: .customLong("idle-timeout"),

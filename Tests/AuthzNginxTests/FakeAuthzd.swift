@@ -12,7 +12,7 @@ import NIOPosix
 /// It decides by app: `live` allows `Authorization: Bearer good` (forwarding `x-auth-subject`
 /// and echoing the path in `x-echo-path`) and otherwise answers 401 `no_token` with
 /// `www-authenticate`; `silent` never answers; `drop` closes the connection; `wrong_id` answers
-/// with an id that was never sent; anything else is
+/// with an id that was never sent; `not_an_answer` answers in its place without a status; anything else is
 /// 403 `unknown_app`, and a line without `app` is 400 `bad_request`. `ping` is answered `ok`.
 /// Like authzd, a line longer than `maxLineBytes` is answered `line_too_long` without an id, and
 /// with `idleTimeout` a connection that sends nothing for that long is closed.
@@ -66,6 +66,14 @@ final class FakeAuthzd: Sendable {
         return FakeAuthzd(path: path, serverChannel: channel, children: children, received: received, idleClosed: idleClosed)
     }
 
+    /// Closes every connection it has accepted, as authzd does with connections it finds idle,
+    /// and returns once they are closed.
+    func closeConnections() async {
+        for c in children.withLockedValue({ $0 }) {
+            try? await c.close()
+        }
+    }
+
     /// Goes away as a crashed or stopped daemon would: listener and every connection closed.
     func stop() async {
         try? await serverChannel.close()
@@ -96,6 +104,8 @@ final class FakeAuthzd: Sendable {
             return nil
         case "wrong_id":
             return ["allow": true, "status": 200, "reason": "ok"]
+        case "not_an_answer":
+            return ["allow": true, "reason": "ok"]
         default:
             return ["allow": false, "status": 403, "reason": "unknown_app"]
         }

@@ -33,6 +33,30 @@ final class RawTestClient: Sendable {
         try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
     }
 
+    /// Sends `request(i)` for i in 0..<rounds, one every `interval`, timed on the channel's event
+    /// loop; returns how many requests were sent (counting `Host:` lines) once the last is written.
+    func sendSteadily(every interval: TimeAmount, rounds: Int, _ request: @escaping @Sendable (Int) -> String) async throws -> Int {
+        let channel = self.channel
+        let done = channel.eventLoop.makePromise(of: Int.self)
+        @Sendable func send(_ i: Int, _ total: Int) {
+            guard i < rounds else {
+                done.succeed(total)
+                return
+            }
+            let text = request(i)
+            channel.writeAndFlush(channel.allocator.buffer(string: text)).whenComplete { result in
+                if case .failure(let error) = result {
+                    done.fail(error)
+                    return
+                }
+                let count = text.components(separatedBy: "\r\nHost: ").count - 1
+                channel.eventLoop.scheduleTask(in: interval) { send(i + 1, total + count) }
+            }
+        }
+        channel.eventLoop.execute { send(0, 0) }
+        return try await done.futureResult.get()
+    }
+
     /// Everything received so far, as text.
     var received: String { String(decoding: state.withLockedValue { $0.bytes }, as: UTF8.self) }
 

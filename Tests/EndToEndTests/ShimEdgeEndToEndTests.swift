@@ -86,8 +86,9 @@ struct ShimEdgeEndToEndTests {
             upstream: daemon.socketPath, dir: dir, user: ShimUnderTest.User(uid: 65534, gid: 65534, groups: [33]),
             unixSocket: socket, arguments: ["--listen-group", "www-data", "--listen-mode", "0660"])
         #expect(shim.uid == 65534)
+        // The socket accepts from bind on; its group and mode are given right after.
         var st = stat()
-        #expect(stat(socket, &st) == 0)
+        #expect(eventually(timeout: 20) { stat(socket, &st) == 0 && st.st_gid == 33 && st.st_mode & 0o777 == 0o660 })
         #expect(st.st_uid == 65534)
         #expect(st.st_gid == 33)
         #expect(st.st_mode & 0o777 == 0o660)
@@ -215,11 +216,26 @@ struct ShimEdgeEndToEndTests {
 
     // MARK: timeouts and the connection cap
 
+    @Test(arguments: [
+        (["--max-line-bytes", "100"], "--max-line-bytes"),
+        (["--header-timeout", "0"], "--header-timeout"),
+        (["--idle-timeout", "nan"], "--idle-timeout"),
+        (["--max-connections", "0"], "--max-connections"),
+        (["--upstream-ping-interval", "-1"], "--upstream-ping-interval"),
+        (["--listen-group", ""], "--listen-group"),
+    ])
+    func badLimitValuesAreRefusedNamingTheFlag(arguments: [String], flag: String) throws {
+        let r = try runCommand(try TestEnvironment.binary("authzd-nginx"),
+                               ["--upstream", "/nonexistent.sock", "--listen", "127.0.0.1:0"] + arguments)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(flag), "stderr: \(r.stderr)")
+    }
+
     @Test func slowAndIdleConnectionsAreClosedWhileSteadyOnesStayOpen() throws {
         let dir = try TempDirectory("shimtime")
         let daemon = try Self.daemon(dir)
         let shim = try ShimUnderTest(upstream: daemon.socketPath, dir: dir,
-                                     arguments: ["--header-timeout", "0.5", "--idle-timeout", "1"])
+                                     arguments: ["--header-timeout", "1", "--idle-timeout", "2"])
         let token = try mintToken(secret: NginxEndToEndTests.liveSecret, claims: ["sub=alice"], expiresIn: 300)
         #expect(eventually(timeout: 20) { (try? HTTPExchange.once(port: shim.port, Self.subrequest(token: token)))?.status == 200 })
 
@@ -237,7 +253,7 @@ struct ShimEdgeEndToEndTests {
         #expect(idle.readResponseStatus() == 200)
         #expect(eventually(timeout: 30) { idle.closedByPeer(wait: 0.1) })
 
-        // A request every 100 ms for several idle timeouts, some pipelined.
+        // A request every 100 ms for twice the idle timeout and more, some pipelined.
         let steady = try TCPConnection(port: shim.port)
         var statuses: [Int] = []
         for i in 0..<40 {
@@ -298,7 +314,8 @@ final class TCPConnection: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard r == 0 else {
-            close(fd)
+            // deinit closes fd: it runs when an initializer throws after every property is set,
+            // and closing twice could close a descriptor another test has opened since.
             throw TestFailure("connect to port \(port) failed: \(String(cString: strerror(errno)))")
         }
     }

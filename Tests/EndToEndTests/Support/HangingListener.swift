@@ -17,7 +17,7 @@ final class HangingListener {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
+            // deinit closes fd (it runs when an initializer throws after every property is set).
             throw TestFailure("cannot listen on 127.0.0.1")
         }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)

@@ -52,6 +52,10 @@ final class ShimUnderTest: @unchecked Sendable {
                     Issue.record("\(Self.setpriv) is missing: install util-linux")
                     throw TestFailure("no setpriv")
                 }
+                guard geteuid() == 0 else {
+                    Issue.record("running the shim as uid \(user.uid) needs root (make test runs as root)")
+                    throw TestFailure("not root")
+                }
                 p = try ChildProcess(Self.setpriv, user.setprivArguments + [binary] + shimArguments,
                                      logPath: dir.file("shim-\(attempt).log"))
             } else {
