@@ -30,9 +30,9 @@ struct NginxTomcatEndToEndTests {
     ]
 
     /// nginx, the shim on its Unix socket (as authzd-upstream.conf ships), authzd and Tomcat.
-    static func stack(exemptPlayerPage: Bool = false, decisionCache: Bool = false) throws -> NginxStack {
-        try NginxStack(apps: apps, decisionCache: decisionCache, tomcat: true, shimOnUnixSocket: true,
-                       exemptPlayerPage: exemptPlayerPage)
+    static func stack(exemptPlayerPage: Bool = false, decisionCache: Bool = false, lenientTomcat: Bool = false) throws -> NginxStack {
+        try NginxStack(apps: apps, decisionCache: decisionCache, tomcat: true, lenientTomcat: lenientTomcat,
+                       shimOnUnixSocket: true, exemptPlayerPage: exemptPlayerPage)
     }
 
     /// Headers a client might send to pose as someone, or to steer the check.
@@ -107,6 +107,9 @@ struct NginxTomcatEndToEndTests {
             Spelling("/LiveApp/rest%5cv2/broadcasts/create", .refused),
             Spelling("/LiveApp/rest/%5C..%5C..%5CStreamApp/rest", .refused),
             Spelling("/LiveApp/rest%3bx/v2/broadcasts/create", .refused),
+            // Through a Tomcat that decodes %2f / %5c, these would run LiveApp under StreamApp's policy.
+            Spelling("/StreamApp/rest/..%2f..%2fLiveApp/rest/v2/broadcasts/create", .refused),
+            Spelling("/StreamApp%5c..%5cLiveApp/rest/v2/broadcasts/create", .refused),
             // Double encoding: %25 is "%", decoded once by each side.
             Spelling("/LiveApp/rest/%252e%252e/x", .refused),
             // A raw backslash, which some containers turn into "/".
@@ -178,10 +181,12 @@ struct NginxTomcatEndToEndTests {
         return try stack.request(s.target, method: s.method, headers: headers, options: ["--path-as-is"])
     }
 
-    /// Run with authzd.conf and with authzd-cached.conf: a cached allow must not widen anything.
-    @Test(arguments: [false, true])
-    func noSpellingOfAPathReachesTheServletWithoutAuthzdsYes(decisionCache: Bool) throws {
-        let stack = try Self.stack(decisionCache: decisionCache)
+    /// Run with authzd.conf, with authzd-cached.conf (a cached allow must not widen anything),
+    /// and in front of a Tomcat that decodes %2f and %5c (the edge must not count on Tomcat's
+    /// defaults refusing them).
+    @Test(arguments: zip([false, true, false], [false, false, true]))
+    func noSpellingOfAPathReachesTheServletWithoutAuthzdsYes(decisionCache: Bool, lenientTomcat: Bool) throws {
+        let stack = try Self.stack(decisionCache: decisionCache, lenientTomcat: lenientTomcat)
         let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
         for s in Self.spellings(port: stack.nginx.port) {
             let anonymous = try send(stack, s, headers: Self.forged)

@@ -25,14 +25,15 @@ final class NginxStack: @unchecked Sendable {
     /// `tomcat`: serve the apps from embedded Tomcat (a context per app) instead of the stub.
     /// `shimOnUnixSocket`: nginx reaches the shim on a Unix socket, as authzd-upstream.conf ships.
     /// `exemptPlayerPage`: uncomment example-site.conf's example exemption.
-    init(apps: [String: String], decisionCache: Bool = false, tomcat useTomcat: Bool = false,
+    /// `lenientTomcat`: Tomcat decodes %2f and %5c (see `TomcatUpstream`).
+    init(apps: [String: String], decisionCache: Bool = false, tomcat useTomcat: Bool = false, lenientTomcat: Bool = false,
          shimOnUnixSocket: Bool = false, exemptPlayerPage: Bool = false) throws {
         dir = try TempDirectory("nginx")
         self.apps = apps
         socketPath = dir.file("authzd.sock")
         daemon = try DaemonUnderTest(apps: apps, socketPath: socketPath)
         upstream = useTomcat ? nil : try EchoUpstream(dir: dir)
-        tomcat = useTomcat ? try TomcatUpstream(dir: dir, contexts: apps.keys.sorted()) : nil
+        tomcat = useTomcat ? try TomcatUpstream(dir: dir, contexts: apps.keys.sorted(), lenient: lenientTomcat) : nil
         let shimAddress: String
         if shimOnUnixSocket {
             shim = nil
