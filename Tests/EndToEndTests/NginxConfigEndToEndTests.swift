@@ -79,4 +79,52 @@ struct NginxConfigEndToEndTests {
         let owner = try runCommand("/usr/bin/dpkg", ["-S", "/var/lib/nginx"])
         #expect(owner.status == 0 && owner.stdout.contains("nginx-common"), "dpkg -S /var/lib/nginx: \(owner.stdout)\(owner.stderr)")
     }
+
+    /// The `location` blocks of a configuration text (comments removed), each as its own text,
+    /// nested blocks included in their parent's.
+    static func locationBlocks(_ text: String) -> [String] {
+        let code = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line in line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "" }
+            .joined(separator: "\n")
+        var blocks: [String] = []
+        var search = code.startIndex
+        while let start = code.range(of: "location ", range: search..<code.endIndex) {
+            guard let open = code[start.upperBound...].firstIndex(of: "{") else { break }
+            var depth = 0, i = open
+            repeat {
+                if code[i] == "{" { depth += 1 } else if code[i] == "}" { depth -= 1 }
+                i = code.index(after: i)
+            } while depth > 0 && i < code.endIndex
+            blocks.append(String(code[start.lowerBound..<i]))
+            search = start.upperBound
+        }
+        return blocks
+    }
+
+    /// Identity is cleared in every location, not only the protected one: every location of
+    /// the shipped site that proxies to the app includes authzd-identity.conf, the example
+    /// exemption included, and sets none of its headers itself.
+    @Test func everyProxyingLocationOfTheShippedSiteIncludesTheIdentityHeaders() throws {
+        let site = try String(contentsOf: NginxUnderTest.snippets.appendingPathComponent("example-site.conf"), encoding: .utf8)
+        let identity = try String(contentsOf: NginxUnderTest.snippets.appendingPathComponent("authzd-identity.conf"), encoding: .utf8)
+        let managed = identity.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            guard words.first == "proxy_set_header", words.count >= 2 else { return nil }
+            return words[1].lowercased()
+        }
+        #expect(Set(managed).isSuperset(of: ["x-auth-subject", "x-authz-app", "x-authz-reason", "x-real-ip", "x-forwarded-for"]))
+        for text in [site, try NginxUnderTest.uncommentExemption(site)] {
+            let proxying = Self.locationBlocks(text).filter { $0.contains("proxy_pass http://antmedia") }
+            #expect(!proxying.isEmpty)
+            for block in proxying {
+                let head = block.prefix { $0 != "{" }
+                #expect(block.contains("include authzd/authzd-identity.conf;"), "\(head) does not include authzd-identity.conf")
+                for name in managed {
+                    #expect(!block.lowercased().contains("proxy_set_header \(name) "), "\(head) sets \(name) itself")
+                }
+            }
+        }
+        // The exemption is one more proxying location than the shipped site has.
+        #expect(Self.locationBlocks(try NginxUnderTest.uncommentExemption(site)).count == Self.locationBlocks(site).count + 1)
+    }
 }

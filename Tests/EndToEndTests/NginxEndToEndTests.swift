@@ -237,4 +237,27 @@ struct NginxEndToEndTests {
         #expect(r.header("X-Authz-Reason") == "bad_request")
         #expect(r.body.isEmpty)
     }
+
+    /// As deployed: nginx's workers run as www-data and reach the shim's Unix socket (mode 0660)
+    /// through its group www-data. The same socket without that group refuses them, and then
+    /// nothing passes: the group, not the path, is what lets nginx ask.
+    @Test func nginxWorkersReachTheShimSocketOnlyThroughItsGroup() throws {
+        guard let wwwData = getpwnam("www-data")?.pointee.pw_uid else {
+            Issue.record("no www-data user on this system")
+            return
+        }
+        let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"])
+        let stack = try NginxStack(apps: Self.apps, shimOnUnixSocket: true, nginxWorkerUser: "www-data")
+        #expect(!stack.nginx.workerUIDs.isEmpty && stack.nginx.workerUIDs.allSatisfy { $0 == wwwData },
+                "workers: \(stack.nginx.workerUIDs)")
+        let r = try stack.request(Self.create, method: "POST", headers: ["Authorization: \(token)"])
+        #expect(r.status == 200, "\(stack.logs)")
+        #expect(try EchoUpstream.Seen(body: r.body).values("X-Auth-Subject") == ["alice"])
+
+        let closed = try NginxStack(apps: Self.apps, shimOnUnixSocket: true, shimListenGroup: nil, nginxWorkerUser: "www-data")
+        let refused = try closed.request(Self.create, method: "POST", headers: ["Authorization: \(token)"])
+        #expect(refused.status == 500)
+        #expect(refused.body == "{\"status\":500,\"reason\":\"no_decision\"}\n")
+        #expect(closed.nginx.errorLog.contains("Permission denied"), "\(closed.nginx.errorLog)")
+    }
 }

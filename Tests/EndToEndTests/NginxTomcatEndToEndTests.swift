@@ -30,8 +30,9 @@ struct NginxTomcatEndToEndTests {
     ]
 
     /// nginx, the shim on its Unix socket (as authzd-upstream.conf ships), authzd and Tomcat.
-    static func stack(exemptPlayerPage: Bool = false) throws -> NginxStack {
-        try NginxStack(apps: apps, tomcat: true, shimOnUnixSocket: true, exemptPlayerPage: exemptPlayerPage)
+    static func stack(exemptPlayerPage: Bool = false, decisionCache: Bool = false, lenientTomcat: Bool = false) throws -> NginxStack {
+        try NginxStack(apps: apps, decisionCache: decisionCache, tomcat: true, lenientTomcat: lenientTomcat,
+                       shimOnUnixSocket: true, exemptPlayerPage: exemptPlayerPage)
     }
 
     /// Headers a client might send to pose as someone, or to steer the check.
@@ -106,6 +107,9 @@ struct NginxTomcatEndToEndTests {
             Spelling("/LiveApp/rest%5cv2/broadcasts/create", .refused),
             Spelling("/LiveApp/rest/%5C..%5C..%5CStreamApp/rest", .refused),
             Spelling("/LiveApp/rest%3bx/v2/broadcasts/create", .refused),
+            // Through a Tomcat that decodes %2f / %5c, these would run LiveApp under StreamApp's policy.
+            Spelling("/StreamApp/rest/..%2f..%2fLiveApp/rest/v2/broadcasts/create", .refused),
+            Spelling("/StreamApp%5c..%5cLiveApp/rest/v2/broadcasts/create", .refused),
             // Double encoding: %25 is "%", decoded once by each side.
             Spelling("/LiveApp/rest/%252e%252e/x", .refused),
             // A raw backslash, which some containers turn into "/".
@@ -135,6 +139,8 @@ struct NginxTomcatEndToEndTests {
             // Broken percent-encoding, which nginx cannot decode.
             Spelling("/LiveApp/rest/%zz/x", .refused),
             Spelling("/LiveApp/rest/v2/broadcasts/create%", .refused),
+            // IIS-style %u escapes, which neither side should decode.
+            Spelling("/LiveApp/rest/%u002e%u002e/x", .refused),
             // Percent-encoded unreserved characters decode the same on both sides: checked.
             Spelling("/LiveApp/%72est/v2/broadcasts/create", create),
             Spelling("/%4CiveApp/rest/v2/broadcasts/create", create),
@@ -153,6 +159,7 @@ struct NginxTomcatEndToEndTests {
             Spelling("/Live%20App/rest/v2/broadcasts/create", .unknownApp),
             Spelling("/Live\"App/rest/v2/broadcasts/create", .unknownApp),
             Spelling("/" + String(repeating: "A", count: 65) + "/rest/v2", .unknownApp),
+            Spelling("/" + String(repeating: "A", count: 64) + "/rest/v2", .unknownApp),
             Spelling("/favicon.ico", .unknownApp, method: "GET"),
             // The check endpoint itself is internal.
             Spelling("/_authz", .answeredByNginx(404), method: "GET"),
@@ -161,6 +168,7 @@ struct NginxTomcatEndToEndTests {
             Spelling("http://127.0.0.1:\(port)/LiveApp/rest;x/v2/broadcasts/create", .refused, raw: true),
             Spelling("http://127.0.0.1:\(port)/x/..;/LiveApp/rest/v2/broadcasts/create", .refused, raw: true),
             Spelling("http://other.example/LiveApp/rest/%2e%2e/x", .refused, raw: true),
+            Spelling("http://user@127.0.0.1:\(port)/LiveApp/rest;x/v2/broadcasts/create", .refused, raw: true),
             // Targets that are not a path at all.
             Spelling("*", .refused, method: "OPTIONS", raw: true),
         ]
@@ -173,8 +181,12 @@ struct NginxTomcatEndToEndTests {
         return try stack.request(s.target, method: s.method, headers: headers, options: ["--path-as-is"])
     }
 
-    @Test func noSpellingOfAPathReachesTheServletWithoutAuthzdsYes() throws {
-        let stack = try Self.stack()
+    /// Run with authzd.conf, with authzd-cached.conf (a cached allow must not widen anything),
+    /// and in front of a Tomcat that decodes %2f and %5c (the edge must not count on Tomcat's
+    /// defaults refusing them).
+    @Test(arguments: zip([false, true, false], [false, false, true]))
+    func noSpellingOfAPathReachesTheServletWithoutAuthzdsYes(decisionCache: Bool, lenientTomcat: Bool) throws {
+        let stack = try Self.stack(decisionCache: decisionCache, lenientTomcat: lenientTomcat)
         let token = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
         for s in Self.spellings(port: stack.nginx.port) {
             let anonymous = try send(stack, s, headers: Self.forged)

@@ -4,8 +4,10 @@
 // The same servlet is the default servlet ("/") of every context and of the root context, so
 // a request that reaches Tomcat anywhere is seen, not only one that reaches /{app}/rest/.
 //
-//   java -cp tomcat10-embed-core.jar:CLASSES TomcatEcho BASEDIR APP...
+//   java -cp tomcat10-embed-core.jar:CLASSES TomcatEcho [--lenient] BASEDIR APP...
 //       Listens on a free loopback port, prints "PORT <n>" and serves until it is killed.
+//       --lenient: the settings some deployments turn on, so that the edge in front cannot
+//       count on Tomcat's refusals: %2f and %5c decoded to "/" and "\", "\" read as "/".
 //
 // Body: {"method", "path" (request URI and query as received), "request_uri", "context_path",
 // "servlet_path", "path_info" (null when absent), "headers": [[name, value], ...] in the order
@@ -78,18 +80,26 @@ public final class TomcatEcho {
     }
 
     public static void main(String[] args) throws Exception {
-        File base = new File(args[0]);
+        int first = 0;
+        boolean lenient = args.length > 0 && args[0].equals("--lenient");
+        if (lenient) first = 1;
+        File base = new File(args[first]);
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.getAbsolutePath());
         Connector connector = new Connector();
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
+        if (lenient) {
+            connector.setEncodedSolidusHandling("decode");
+            connector.setEncodedReverseSolidusHandling("decode");
+            connector.setAllowBackslash(true);
+        }
         tomcat.setConnector(connector);
 
         File docs = new File(base, "docs");
         docs.mkdirs();
         addContext(tomcat, "", docs);
-        for (int i = 1; i < args.length; i++) addContext(tomcat, "/" + args[i], docs);
+        for (int i = first + 1; i < args.length; i++) addContext(tomcat, "/" + args[i], docs);
 
         tomcat.start();
         System.out.println("PORT " + connector.getLocalPort());

@@ -25,19 +25,27 @@ final class NginxStack: @unchecked Sendable {
     /// `tomcat`: serve the apps from embedded Tomcat (a context per app) instead of the stub.
     /// `shimOnUnixSocket`: nginx reaches the shim on a Unix socket, as authzd-upstream.conf ships.
     /// `exemptPlayerPage`: uncomment example-site.conf's example exemption.
-    init(apps: [String: String], decisionCache: Bool = false, tomcat useTomcat: Bool = false,
-         shimOnUnixSocket: Bool = false, exemptPlayerPage: Bool = false) throws {
+    /// `lenientTomcat`: Tomcat decodes %2f and %5c (see `TomcatUpstream`).
+    /// `shimListenGroup`: the group of the shim's Unix socket (nil: the shim's own, root's).
+    /// `nginxWorkerUser`: nginx's workers run as this user, as deployed (e.g. "www-data").
+    init(apps: [String: String], decisionCache: Bool = false, tomcat useTomcat: Bool = false, lenientTomcat: Bool = false,
+         shimOnUnixSocket: Bool = false, shimListenGroup: String? = "www-data", exemptPlayerPage: Bool = false,
+         nginxWorkerUser: String? = nil) throws {
         dir = try TempDirectory("nginx")
+        if nginxWorkerUser != nil {
+            // Like /run/authzd-nginx: others may pass through to the socket, the socket decides.
+            guard chmod(dir.path, 0o711) == 0 else { throw TestFailure("chmod \(dir.path) failed") }
+        }
         self.apps = apps
         socketPath = dir.file("authzd.sock")
         daemon = try DaemonUnderTest(apps: apps, socketPath: socketPath)
         upstream = useTomcat ? nil : try EchoUpstream(dir: dir)
-        tomcat = useTomcat ? try TomcatUpstream(dir: dir, contexts: apps.keys.sorted()) : nil
+        tomcat = useTomcat ? try TomcatUpstream(dir: dir, contexts: apps.keys.sorted(), lenient: lenientTomcat) : nil
         let shimAddress: String
         if shimOnUnixSocket {
             shim = nil
             let path = dir.file("shim.sock")
-            unixShim = try Self.startShim(upstream: socketPath, listen: path, dir: dir)
+            unixShim = try Self.startShim(upstream: socketPath, listen: path, group: shimListenGroup, dir: dir)
             shimAddress = "unix:" + path
         } else {
             let tcp = try ShimUnderTest(upstream: socketPath, dir: dir)
@@ -46,15 +54,16 @@ final class NginxStack: @unchecked Sendable {
             shimAddress = "127.0.0.1:\(tcp.port)"
         }
         nginx = try NginxUnderTest(dir: dir, shimAddress: shimAddress, upstreamPort: upstream?.port ?? tomcat?.port ?? 0,
-                                   decisionCache: decisionCache, exemptPlayerPage: exemptPlayerPage)
+                                   decisionCache: decisionCache, exemptPlayerPage: exemptPlayerPage,
+                                   workerUser: nginxWorkerUser)
     }
 
-    /// authzd-nginx with the listen flags of the shipped unit: a Unix socket of group www-data,
-    /// mode 0660 (nginx runs as root here, as its master does; its workers would be www-data).
-    static func startShim(upstream: String, listen path: String, dir: TempDirectory) throws -> ChildProcess {
+    /// authzd-nginx with the listen flags of the shipped unit: a Unix socket of group www-data
+    /// (or `group`), mode 0660.
+    static func startShim(upstream: String, listen path: String, group: String?, dir: TempDirectory) throws -> ChildProcess {
         let p = try ChildProcess(try TestEnvironment.binary("authzd-nginx"),
-                                 ["--upstream", upstream, "--listen", "unix:" + path,
-                                  "--listen-group", "www-data", "--listen-mode", "0660"],
+                                 ["--upstream", upstream, "--listen", "unix:" + path, "--listen-mode", "0660"]
+                                     + (group.map { ["--listen-group", $0] } ?? []),
                                  logPath: dir.file("shim-unix.log"))
         guard eventually(timeout: 20, { FileManager.default.fileExists(atPath: path) || !p.isRunning }), p.isRunning else {
             Issue.record("authzd-nginx did not listen on \(path); its log:\n\(p.log)")

@@ -19,7 +19,9 @@ final class TomcatUpstream: @unchecked Sendable {
     let port: Int
     let process: ChildProcess
 
-    init(dir: TempDirectory, contexts: [String]) throws {
+    /// `lenient`: Tomcat decodes %2f and %5c in paths (encodedSolidusHandling and
+    /// encodedReverseSolidusHandling "decode", allowBackslash), settings some deployments use.
+    init(dir: TempDirectory, contexts: [String], lenient: Bool = false) throws {
         for (path, package) in [(Self.coreJar, "libtomcat10-embed-java"), (Self.javac, "a JDK (default-jdk-headless)")]
         where !FileManager.default.fileExists(atPath: path) {
             Issue.record("\(path) is missing: install \(package) (`make test` does)")
@@ -31,7 +33,7 @@ final class TomcatUpstream: @unchecked Sendable {
         guard built.status == 0 else { throw TestFailure("javac \(Self.source) failed:\n\(built.stderr)") }
 
         let process = try ChildProcess(Self.java, ["-Xshare:auto", "-Xmx128m", "-cp", "\(Self.coreJar):\(classes)",
-                                                   "TomcatEcho", base] + contexts,
+                                                   "TomcatEcho"] + (lenient ? ["--lenient"] : []) + [base] + contexts,
                                        logPath: dir.file("tomcat.log"))
         self.process = process
         var found: Int?
