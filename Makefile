@@ -62,11 +62,11 @@ FUZZ_FLAGS ?=
 
 fuzz: deps
 	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release \
-		--sanitize fuzzer --sanitize address -Xswiftc -enable-testing
+		--sanitize fuzzer --sanitize address -Xswiftc -enable-testing --disable-dead-strip
 	@failed=""; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
 		echo "== $$t: $(FUZZ_SECONDS) s"; \
-		ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/release/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/release/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 			-max_len=8192 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ $(FUZZ_FLAGS) \
 			$(FUZZ_BUILD)/corpus/$$t Fuzz/Corpus/$$t > $(FUZZ_BUILD)/$$t.log 2>&1 \
 			|| failed="$$failed $$t"; \
