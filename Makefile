@@ -70,6 +70,8 @@ fuzz: deps
 			-max_len=8192 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ $(FUZZ_FLAGS) \
 			$(FUZZ_BUILD)/corpus/$$t Fuzz/Corpus/$$t > $(FUZZ_BUILD)/$$t.log 2>&1 \
 			|| failed="$$failed $$t"; \
+		grep -q 'inline 8-bit counters' $(FUZZ_BUILD)/$$t.log \
+			|| { echo "$$t: no coverage counters, libFuzzer ran blind"; failed="$$failed $$t"; }; \
 		grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(FUZZ_BUILD)/$$t.log || true; \
 	done; \
 	for t in $$failed; do \
