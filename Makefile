@@ -62,7 +62,7 @@ FUZZ_FLAGS ?=
 
 fuzz: deps
 	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release \
-		-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing --disable-dead-strip
+		--sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing --disable-dead-strip
 	@failed=""; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
 		echo "== $$t: $(FUZZ_SECONDS) s"; \
