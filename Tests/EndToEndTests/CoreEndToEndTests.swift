@@ -257,6 +257,22 @@ struct CoreEndToEndTests {
         #expect(try c.ask("{\"app\":\"antmedia\",\"remote_addr\":\"127.0.0.1\"}")["allow"] == .bool(true))
     }
 
+    /// Found by Fuzz/FuzzLineFramer: a last line one byte over the limit, sent without its
+    /// newline before the client half-closed, was answered as a request.
+    @Test func aLastLineOverTheLimitIsTooLongOnHalfClose() throws {
+        let d = try DaemonUnderTest(main: "max_line_bytes = 300\n", apps: Self.specApps)
+        let c = try d.client()
+        let head = "{\"op\":\"ping\",\"path\":\"/"
+        let line = head + String(repeating: "b", count: 301 - head.utf8.count - 2) + "\"}"
+        #expect(line.utf8.count == 301)
+        try c.send(line)
+        c.shutdownWrite()
+        let a = try c.readJSON()
+        #expect(a["reason"] == "line_too_long")
+        #expect(a["status"] == 400)
+        #expect(c.readLine() == nil)
+    }
+
     @Test func severalAppsDecideIndependently() throws {
         let other = "another-secret-that-is-32-bytes-long!"
         var apps = Self.specApps

@@ -87,7 +87,9 @@ struct JWKSEndToEndTests {
         #expect(provider.fetchCount == 1)
         provider.setKeySet([minted.keys["old"]!.jwk, minted.keys["new"]!.jwk])
         // The rate limit counts from the end of the last fetch: wait it out rather than race it.
-        let fetchedAt = plugin.cache.statsSnapshot().lastAttemptStart ?? 0
+        // (From its end, not its start: a slow machine or a sanitizer build can take longer than
+        // the margin to fetch.)
+        let fetchedAt = plugin.cache.statsSnapshot().lastAttemptEnd ?? 0
         await eventually("min_refetch_interval passed") { Date().timeIntervalSince1970 > fetchedAt + 1.5 }
         let r = await decide(plugin, minted.tokens[1])
         #expect(r?.allow == true, "\(r?.reason.code ?? "") \(r?.message ?? "")")
@@ -139,7 +141,7 @@ struct JWKSEndToEndTests {
         let plugin = try step(provider, "algorithms = [\"PS256\"]\nmin_refetch_interval = 1")
         #expect(await decide(plugin, minted.tokens[0])?.allow == true)
         provider.setMode("garbage")
-        let fetchedAt = plugin.cache.statsSnapshot().lastAttemptStart ?? 0
+        let fetchedAt = plugin.cache.statsSnapshot().lastAttemptEnd ?? 0
         await eventually("min_refetch_interval passed") { Date().timeIntervalSince1970 > fetchedAt + 1.5 }
         // An unknown kid forces a fetch, which brings garbage.
         #expect(await decide(plugin, minted.tokens[1])?.reason == .unknownKid)

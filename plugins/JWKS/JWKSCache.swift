@@ -94,6 +94,8 @@ public final class JWKSCache: StatsReporting {
         let fetchCount: Int
         let failureCount: Int
         let lastAttemptStart: Double?
+        /// When the last fetch ended; `min_refetch_interval` counts from here.
+        let lastAttemptEnd: Double?
         let lastResult: String
         let fetching: Bool
     }
@@ -101,7 +103,8 @@ public final class JWKSCache: StatsReporting {
     func statsSnapshot() -> StatsView {
         state.withLock { s in
             StatsView(snapshot: s.snapshot, fetchCount: s.fetchCount, failureCount: s.failureCount,
-                      lastAttemptStart: s.lastAttemptStart, lastResult: s.lastResult, fetching: s.inFlight != nil)
+                      lastAttemptStart: s.lastAttemptStart, lastAttemptEnd: s.lastAttemptEnd, lastResult: s.lastResult,
+                      fetching: s.inFlight != nil)
         }
     }
 
