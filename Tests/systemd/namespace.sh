@@ -20,7 +20,7 @@ systemd-udev-trigger.service systemd-udev-settle.service systemd-hwdb-update.ser
 systemd-logind.service getty@.service console-getty.service serial-getty@.service getty.target
 systemd-sysctl.service systemd-modules-load.service systemd-binfmt.service
 proc-sys-fs-binfmt_misc.automount systemd-timesyncd.service systemd-firstboot.service
-systemd-machine-id-commit.service systemd-pstore.service systemd-repart.service
+systemd-machine-id-commit.service systemd-pstore.service systemd-repart.service systemd-remount-fs.service
 kmod-static-nodes.service dev-hugepages.mount dev-mqueue.mount sys-fs-fuse-connections.mount
 sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount
 systemd-journald-audit.socket dbus.socket"
@@ -91,7 +91,7 @@ EOF
         hostname authzd-tier
         exec setpriv --bounding-set=-sys_time,-sys_module,-wake_alarm -- \
             env -i container=authzd-tier PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            /lib/systemd/systemd --system --unit=authzd-tier.target --log-target=console
+            /lib/systemd/systemd --system --unit=authzd-tier.target
     ' </dev/null >"$dir/stage1.log" 2>&1 &
     local unshare_pid=$!
     # The forked child of unshare is the new namespace's PID 1 (systemd after its exec).

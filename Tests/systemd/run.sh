@@ -59,7 +59,7 @@ socket_is() { [ "$(ns stat -c '%U:%G %a' "$1" 2>/dev/null)" = "$2" ]; }
 as_www() { ns setpriv --reuid=www-data --regid=www-data --init-groups -- "$@"; }
 query() { as_www authzd query --socket /run/authzd/authzd.sock "$@"; }
 exits() { local want=$1; shift; "$@" >/dev/null 2>&1; [ $? = "$want" ]; }
-output_has() { local want=$1; shift; "$@" 2>&1 | grep -q -- "$want"; }
+output_has() { local want=$1 out; shift; out=$("$@" 2>&1); grep -q -- "$want" <<<"$out"; }
 journal_json() { ns journalctl --no-pager -o json "$@"; }
 new_main_pid() { local p; p=$(prop authzd.service MainPID); [ "$p" != 0 ] && [ "$p" != "$1" ] && is authzd.service ActiveState active; }
 
@@ -97,8 +97,9 @@ sed -i 's/^decisions *= *"deny"/decisions = "all"/' "$R/etc/authzd/authzd.toml"
 grep -q '^decisions = "all"' "$R/etc/authzd/authzd.toml" || printf '\n[log]\ndecisions = "all"\n' >> "$R/etc/authzd/authzd.toml"
 expect "check-config accepts the app" ns authzd check-config --config /etc/authzd/authzd.toml
 
-expect "systemctl enable --now authzd.socket authzd-nginx.service" \
-    ns systemctl enable --now authzd.socket authzd-nginx.service
+# The README's `systemctl enable --now authzd.socket authzd-nginx.service`, in two steps: the
+# shim connects to authzd at once, which would activate it before the first check below.
+expect "systemctl enable --now authzd.socket" ns systemctl enable --now authzd.socket
 
 # --- Socket activation -----------------------------------------------------------------------
 expect "authzd.socket listens" is authzd.socket ActiveState active
@@ -165,9 +166,12 @@ expect "no libdispatch thread-priority complaint in the journal" \
     bash -c "! ns journalctl --no-pager -o cat | grep -q 'Failed to set thread priority'"
 
 # --- nginx as www-data, through authzd-nginx.service, with the shipped snippets -----------------
+expect "systemctl enable --now authzd-nginx.service" ns systemctl enable --now authzd-nginx.service
 expect "authzd-nginx.service runs" is authzd-nginx.service ActiveState active
 expect "the shim's socket is given to www-data (0660)" \
-    eventually socket_is /run/authzd-nginx/authzd-nginx.sock "root:www-data 660"
+    eventually bash -c "[ \"\$(ns stat -c '%G %a' /run/authzd-nginx/authzd-nginx.sock)\" = 'www-data 660' ]"
+expect "nginx can reach the shim's directory (0755)" \
+    bash -c "[ \"\$(ns stat -c '%a' /run/authzd-nginx)\" = 755 ]"
 nginx_flow() {
     local conf="$R/etc/nginx/authzd" site host port shim=/run/authzd-nginx/authzd-nginx.sock
     mkdir -p "$conf"
