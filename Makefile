@@ -77,13 +77,17 @@ static: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product authzd
 	$(SWIFT) build -c release --static-swift-stdlib --product authzd-nginx
 
-# Man pages from the argument parsers (swift-argument-parser's generate-manual plugin).
+# Man pages from the argument parsers, with swift-argument-parser's generate-manual tool (the
+# tool behind its generate-manual plugin; the plugin itself builds every target, test support
+# included, so the tool is built and run directly). Dated by the last commit, for reproducibility.
+MAN_DATE := $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
 man: static
+	$(SWIFT) build -c release --static-swift-stdlib --product generate-manual
 	@rm -rf $(GENERATED)/man && mkdir -p $(GENERATED)/man
-	$(SWIFT) package --allow-writing-to-directory $(GENERATED)/man generate-manual \
-		--product authzd --product authzd-nginx --output-directory $(GENERATED)/man \
-		--authors "the authzd authors" --section 1 >/dev/null
-	@ls $(GENERATED)/man/authzd.1 $(GENERATED)/man/authzd-nginx.1 >/dev/null
+	@for b in authzd authzd-nginx; do \
+		.build/release/generate-manual $(STATIC_BIN)/$$b --date $(MAN_DATE) --authors "the authzd authors" \
+			--output-directory $(GENERATED)/man || exit 1; \
+	done
 
 completions: static
 	@mkdir -p $(GENERATED)/completions

@@ -174,10 +174,13 @@ expect "nginx can reach the shim's directory (0755)" \
     bash -c "[ \"\$(ns stat -c '%a' /run/authzd-nginx)\" = 755 ]"
 nginx_flow() {
     local conf="$R/etc/nginx/authzd" site host port shim=/run/authzd-nginx/authzd-nginx.sock
+    # The snippets as installed (PREFIX/share/authzd/nginx), copied where the README says.
+    local installed="$R/usr/local/share/authzd/nginx"
+    [ "$MODE" = deb ] && installed="$R/usr/share/authzd/nginx"
     mkdir -p "$conf"
-    cp "$ROOT"/deploy/nginx/*.conf "$conf/"
+    cp "$installed"/*.conf "$conf/" || return 1
     # The complete site is the snippet with a server block; the rest are its includes.
-    site=$(grep -l '^[[:space:]]*server[[:space:]]*{' "$ROOT"/deploy/nginx/*.conf | head -n 1)
+    site=$(grep -l '^[[:space:]]*server[[:space:]]*{' "$conf"/*.conf | head -n 1)
     [ -n "$site" ] || { echo "no site in deploy/nginx"; return 1; }
     ln -sf "/etc/nginx/authzd/$(basename "$site")" "$R/etc/nginx/sites-enabled/authzd-site.conf"
     host=$(sed -n 's/^[[:space:]]*server_name[[:space:]]\+\([^ ;]*\).*/\1/p' "$site" | head -n 1)
