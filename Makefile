@@ -97,11 +97,24 @@ completions: static
 		$(STATIC_BIN)/$$b --generate-completion-script fish > $(GENERATED)/completions/$$b.fish || exit 1; \
 	done
 
-install: static man completions
+# Builds first when a Swift toolchain is on PATH; `sudo make install` on a machine where root has
+# none copies what `make static man completions` built as yourself.
+install:
+	@if command -v $(SWIFT) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory static man completions || exit 1; \
+	elif [ ! -x $(STATIC_BIN)/authzd ]; then \
+		echo "no $(SWIFT) on PATH and nothing built: run 'make static man completions' first" >&2; exit 1; \
+	fi
 	@$(MAKE) --no-print-directory install-files
 
 # The copying alone, from what static, man and completions made (the systemd tier calls it).
+# Refuses binaries that load the Swift runtime from a toolchain (a `make release` build).
 install-files:
+	@for b in authzd authzd-nginx; do \
+		if ldd $(STATIC_BIN)/$$b | grep -q 'swift'; then \
+			echo "$(STATIC_BIN)/$$b loads the Swift runtime from the toolchain: run 'make static' first" >&2; exit 1; \
+		fi; \
+	done
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(DATADIR)/nginx $(DESTDIR)$(DOCDIR)/examples/apps.d $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \

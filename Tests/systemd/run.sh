@@ -9,6 +9,7 @@
 #   Tests/systemd/run.sh deb FILE.deb        `dpkg -i FILE.deb` in the machine, and an upgrade
 #
 # Run as root, after `make static` (the release binaries). Exit 0 when every check passed.
+# TIER_JOURNAL=1 prints the end of the machine's journal even when everything passed.
 # One deliberate change to the shipped units, in a drop-in as an admin would write it:
 # WatchdogSec=3s (and TimeoutAbortSec=5s), so a frozen daemon is restarted within seconds
 # rather than the shipped 30 s.
@@ -32,9 +33,9 @@ esac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/authzd-systemd-tier.XXXXXX")
 cleanup() {
     local status=$?
-    if [ "${FAILED:-0}" != 0 ] && [ -n "${NS_PID:-}" ] && kill -0 "$NS_PID" 2>/dev/null; then
-        echo "--- journal of the machine (last 80 lines) ---"
-        ns journalctl --no-pager -n 80 -o short-monotonic 2>/dev/null || true
+    if { [ "${FAILED:-0}" != 0 ] || [ -n "${TIER_JOURNAL:-}" ]; } && [ -n "${NS_PID:-}" ] && kill -0 "$NS_PID" 2>/dev/null; then
+        echo "--- journal of the machine (last ${TIER_JOURNAL_LINES:-80} lines) ---"
+        ns journalctl --no-pager -n "${TIER_JOURNAL_LINES:-80}" -o short-monotonic 2>/dev/null || true
     fi
     ns_halt
     rm -rf --one-file-system "$WORK"
@@ -191,7 +192,7 @@ nginx_flow() {
         sed -i "/upstream authzd_nginx/,/}/s|^\([[:space:]]*\)server [^;]*;|\1server unix:$shim;|" "$conf"/*.conf
     fi
     # Ant Media's REST API, stubbed: 200 for anything nginx lets through.
-    ns systemd-run --quiet --unit=antmedia-stub -p DynamicUser=yes python3 -c '
+    cat > "$R/run/antmedia-stub.py" <<'STUB'
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def answer(self):
@@ -199,7 +200,9 @@ class H(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = answer
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-' "${port:-5080}" || return 1
+STUB
+    ns systemd-run --quiet --unit=antmedia-stub -p DynamicUser=yes \
+        python3 /run/antmedia-stub.py "${port:-5080}" || return 1
     ns nginx -t -q || return 1
     ns systemctl restart nginx || return 1
     code() { ns curl -s -o /dev/null -w '%{http_code}' -H "Host: ${host:-localhost}" "$@" \
