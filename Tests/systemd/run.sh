@@ -251,9 +251,16 @@ expect "through nginx after the restarts: with the token → 200" \
 
 # --- Upgrade keeps an edited configuration (package only) -----------------------------------------
 if [ "$MODE" = deb ]; then
+    # The same package with a higher version, as the next release would be.
+    mkdir -p "$WORK/next"
+    dpkg-deb -R "$DEB" "$WORK/next/root"
+    sed -i 's/^Version: \(.*\)$/Version: \1+next/' "$WORK/next/root/DEBIAN/control"
+    dpkg-deb --root-owner-group -Zgzip -b "$WORK/next/root" "$R/tmp/authzd-next.deb" >/dev/null
     echo "# edited by the admin" >> "$R/etc/authzd/authzd.toml"
-    expect "dpkg -i again (an upgrade in place) succeeds" ns dpkg -i /tmp/authzd.deb
+    PID=$(prop authzd.service MainPID)
+    expect "dpkg -i of the next version (an upgrade) succeeds" ns dpkg -i /tmp/authzd-next.deb
     expect "the edited configuration is kept" grep -q "edited by the admin" "$R/etc/authzd/authzd.toml"
+    expect "the running daemon was restarted on the new binary" eventually new_main_pid "$PID"
     expect "authzd.socket is still listening after the upgrade" is authzd.socket ActiveState active
     expect "and answers" eventually exits 0 query --app LiveApp --ip 127.0.0.1 --token "$TOKEN"
 fi
@@ -266,6 +273,25 @@ expect "authzd exited 0 (Result=success)" is authzd.service Result success
 expect "its last words are in the journal" \
     bash -c "ns journalctl -u authzd --no-pager -o cat | grep -q 'authzd stopped'"
 expect "no unit of ours failed" bash -c "! ns systemctl --failed --no-legend | grep -q authzd"
+
+# --- Removal -----------------------------------------------------------------------------------------
+ns systemctl start authzd.socket authzd.service
+if [ "$MODE" = deb ]; then
+    expect "dpkg -r removes the package" ns dpkg -r authzd
+    expect "removing stopped authzd" is authzd.service ActiveState inactive
+    expect "removing stopped the socket" is authzd.socket ActiveState inactive
+    expect "the binaries are gone" bash -c "[ ! -e '$R/usr/bin/authzd' ]"
+    expect "the configuration stays until purge" grep -q "edited by the admin" "$R/etc/authzd/authzd.toml"
+    expect "dpkg --purge removes the configuration" ns dpkg --purge authzd
+    expect "/etc/authzd/authzd.toml is gone" bash -c "[ ! -e '$R/etc/authzd/authzd.toml' ]"
+else
+    ns systemctl disable --now authzd-nginx.service authzd.socket authzd.service
+    expect "make uninstall removes what make install put in place" \
+        make -C "$ROOT" --no-print-directory -s uninstall DESTDIR="$R" PREFIX=/usr/local
+    expect "the binaries and units are gone" \
+        bash -c "[ ! -e '$R/usr/local/bin/authzd' ] && [ ! -e '$R/usr/local/lib/systemd/system/authzd.service' ]"
+    expect "the configuration stays" test -e "$R/etc/authzd/authzd.toml"
+fi
 
 echo "systemd tier ($MODE): $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
