@@ -71,7 +71,8 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 STATIC_BIN := .build/release
 GENERATED := .build/generated
 VERSION := $(shell sed -n 's/^let authzdVersion = "\(.*\)"/\1/p' Sources/authzd/AuthzdCommand.swift)
-PACKAGING_PACKAGES := dpkg-dev binutils gzip
+# dpkg-dev for dpkg-shlibdeps, binutils for strip; iproute2 brings up lo in the systemd tier.
+PACKAGING_PACKAGES := dpkg-dev binutils gzip iproute2 util-linux
 
 static: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product authzd
