@@ -71,6 +71,21 @@ import Testing
         #expect(socket.contains("Service=authzd.service"))
         let shim = try lines("authzd-nginx.service")
         #expect(shim.contains(
-            "ExecStart=/usr/local/bin/authzd-nginx --upstream /run/authzd/authzd.sock --listen 127.0.0.1:9180"))
+            "ExecStart=/usr/local/bin/authzd-nginx --upstream /run/authzd/authzd.sock --listen unix:/run/authzd-nginx/authzd-nginx.sock --listen-group www-data --listen-mode 0660"))
+        #expect(shim.contains("RuntimeDirectory=authzd-nginx"))
+        #expect(shim.contains("RuntimeDirectoryMode=0755"), "nginx must be able to reach the socket in it")
+    }
+
+    /// A RuntimeDirectory=authzd on the service would chown /run/authzd, and the socket unit's
+    /// socket in it, to authzd:authzd at every start: www-data would lose access (seen under a
+    /// real systemd, Tests/systemd).
+    @Test func theServiceLeavesTheSocketDirectoryToTheSocketUnit() throws {
+        let text = try String(contentsOf: Self.unitsDirectory.appendingPathComponent("authzd.service"), encoding: .utf8)
+        let keys = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.hasPrefix("#") }
+        #expect(!keys.contains { $0.hasPrefix("RuntimeDirectory") })
+        let socket = try String(contentsOf: Self.unitsDirectory.appendingPathComponent("authzd.socket"), encoding: .utf8)
+        #expect(socket.contains("SocketGroup=www-data"))
+        #expect(socket.contains("SocketMode=0660"))
     }
 }

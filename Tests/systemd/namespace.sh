@@ -20,7 +20,7 @@ systemd-udev-trigger.service systemd-udev-settle.service systemd-hwdb-update.ser
 systemd-logind.service getty@.service console-getty.service serial-getty@.service getty.target
 systemd-sysctl.service systemd-modules-load.service systemd-binfmt.service
 proc-sys-fs-binfmt_misc.automount systemd-timesyncd.service systemd-firstboot.service
-systemd-machine-id-commit.service systemd-pstore.service systemd-repart.service
+systemd-machine-id-commit.service systemd-pstore.service systemd-repart.service systemd-remount-fs.service
 kmod-static-nodes.service dev-hugepages.mount dev-mqueue.mount sys-fs-fuse-connections.mount
 sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount
 systemd-journald-audit.socket dbus.socket"
@@ -91,7 +91,7 @@ EOF
         hostname authzd-tier
         exec setpriv --bounding-set=-sys_time,-sys_module,-wake_alarm -- \
             env -i container=authzd-tier PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            /lib/systemd/systemd --system --unit=authzd-tier.target --log-target=console
+            /lib/systemd/systemd --system --unit=authzd-tier.target
     ' </dev/null >"$dir/stage1.log" 2>&1 &
     local unshare_pid=$!
     # The forked child of unshare is the new namespace's PID 1 (systemd after its exec).
@@ -102,7 +102,10 @@ EOF
         sleep 0.1
     done
     echo "${child:-0}" > "$dir/pid"
-    wait "$unshare_pid" || true
+    # ns_halt sends TERM when the machine cannot be reached: kill everything in its cgroup.
+    trap 'echo 1 > "$cgroup/cgroup.kill" 2>/dev/null || true' TERM INT
+    while kill -0 "$unshare_pid" 2>/dev/null; do wait "$unshare_pid" || true; done
+    echo 1 > "$cgroup/cgroup.kill" 2>/dev/null || true
     # PID 1 is gone and with it every process of the machine: remove its cgroups, deepest first.
     for _ in $(seq 1 50); do
         find "$cgroup" -depth -type d -exec rmdir {} \; 2>/dev/null || true
@@ -149,13 +152,18 @@ ns() {
 ns_root() { echo "/proc/$NS_PID/root"; }
 
 ns_halt() {
-    [ -n "${NS_PID:-}" ] && [ "$NS_PID" != 0 ] || return 0
-    if kill -0 "$NS_PID" 2>/dev/null; then
+    if [ -n "${NS_PID:-}" ] && [ "$NS_PID" != 0 ] && kill -0 "$NS_PID" 2>/dev/null; then
         # SIGRTMIN+4 asks systemd to power off; in a pid namespace that ends the namespace only.
         kill -s RTMIN+4 "$NS_PID" 2>/dev/null || true
         for _ in $(seq 1 150); do kill -0 "$NS_PID" 2>/dev/null || break; sleep 0.2; done
         kill -KILL "$NS_PID" 2>/dev/null || true
     fi
-    [ -n "${NS_STAGE1:-}" ] && wait "$NS_STAGE1" 2>/dev/null || true
+    if [ -n "${NS_STAGE1:-}" ]; then
+        # Stage 1 ends with the machine; if it does not, it kills what is left in the cgroup.
+        for _ in $(seq 1 50); do kill -0 "$NS_STAGE1" 2>/dev/null || break; sleep 0.2; done
+        kill -TERM "$NS_STAGE1" 2>/dev/null || true
+        wait "$NS_STAGE1" 2>/dev/null || true
+    fi
     NS_PID=""
+    NS_STAGE1=""
 }

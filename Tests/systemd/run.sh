@@ -9,6 +9,7 @@
 #   Tests/systemd/run.sh deb FILE.deb        `dpkg -i FILE.deb` in the machine, and an upgrade
 #
 # Run as root, after `make static` (the release binaries). Exit 0 when every check passed.
+# TIER_JOURNAL=1 prints the end of the machine's journal even when everything passed.
 # One deliberate change to the shipped units, in a drop-in as an admin would write it:
 # WatchdogSec=3s (and TimeoutAbortSec=5s), so a frozen daemon is restarted within seconds
 # rather than the shipped 30 s.
@@ -32,9 +33,9 @@ esac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/authzd-systemd-tier.XXXXXX")
 cleanup() {
     local status=$?
-    if [ "${FAILED:-0}" != 0 ] && [ -n "${NS_PID:-}" ] && kill -0 "$NS_PID" 2>/dev/null; then
-        echo "--- journal of the machine (last 80 lines) ---"
-        ns journalctl --no-pager -n 80 -o short-monotonic 2>/dev/null || true
+    if { [ "${FAILED:-0}" != 0 ] || [ -n "${TIER_JOURNAL:-}" ]; } && [ -n "${NS_PID:-}" ] && kill -0 "$NS_PID" 2>/dev/null; then
+        echo "--- journal of the machine (last ${TIER_JOURNAL_LINES:-80} lines) ---"
+        ns journalctl --no-pager -n "${TIER_JOURNAL_LINES:-80}" -o short-monotonic 2>/dev/null || true
     fi
     ns_halt
     rm -rf --one-file-system "$WORK"
@@ -59,7 +60,7 @@ socket_is() { [ "$(ns stat -c '%U:%G %a' "$1" 2>/dev/null)" = "$2" ]; }
 as_www() { ns setpriv --reuid=www-data --regid=www-data --init-groups -- "$@"; }
 query() { as_www authzd query --socket /run/authzd/authzd.sock "$@"; }
 exits() { local want=$1; shift; "$@" >/dev/null 2>&1; [ $? = "$want" ]; }
-output_has() { local want=$1; shift; "$@" 2>&1 | grep -q -- "$want"; }
+output_has() { local want=$1 out; shift; out=$("$@" 2>&1); grep -q -- "$want" <<<"$out"; }
 journal_json() { ns journalctl --no-pager -o json "$@"; }
 new_main_pid() { local p; p=$(prop authzd.service MainPID); [ "$p" != 0 ] && [ "$p" != "$1" ] && is authzd.service ActiveState active; }
 
@@ -81,9 +82,24 @@ else
     cp "$DEB" "$R/tmp/authzd.deb"
     expect "dpkg -i installs the package" ns dpkg -i /tmp/authzd.deb
     expect "the package enabled authzd.socket" is authzd.socket UnitFileState enabled
-    expect "the package started nothing" is authzd.socket ActiveState inactive
+    expect "the package started nothing" \
+        bash -c "[ \"\$(ns systemctl is-active authzd.socket authzd.service authzd-nginx.service | sort -u)\" = inactive ]"
     expect "authzd-nginx.service is not enabled by the package" is authzd-nginx.service UnitFileState disabled
 fi
+docs_installed() {
+    local unit doc
+    for unit in authzd.service authzd.socket authzd-nginx.service; do
+        for doc in $(prop "$unit" Documentation); do
+            case "$doc" in
+                file://*) [ -f "$R${doc#file://}" ] || { echo "$unit: $doc is not installed"; return 1; } ;;
+                man:*) local page=${doc#man:}; page=${page%%(*}
+                    ls "$R"/usr/share/man/man1/"$page".1* "$R"/usr/local/share/man/man1/"$page".1* >/dev/null 2>&1 \
+                    || { echo "$unit: $doc is not installed"; return 1; } ;;
+            esac
+        done
+    done
+}
+expect "the units' Documentation= (README, man pages) is installed" docs_installed
 expect "the authzd user exists (private passwd copy)" ns getent passwd authzd
 expect "the host's /etc/passwd has no authzd user" bash -c '! grep -q "^authzd:" /etc/passwd'
 expect "check-config accepts the installed example configuration" ns authzd check-config --config /etc/authzd/authzd.toml
@@ -97,8 +113,9 @@ sed -i 's/^decisions *= *"deny"/decisions = "all"/' "$R/etc/authzd/authzd.toml"
 grep -q '^decisions = "all"' "$R/etc/authzd/authzd.toml" || printf '\n[log]\ndecisions = "all"\n' >> "$R/etc/authzd/authzd.toml"
 expect "check-config accepts the app" ns authzd check-config --config /etc/authzd/authzd.toml
 
-expect "systemctl enable --now authzd.socket authzd-nginx.service" \
-    ns systemctl enable --now authzd.socket authzd-nginx.service
+# The README's `systemctl enable --now authzd.socket authzd-nginx.service`, in two steps: the
+# shim connects to authzd at once, which would activate it before the first check below.
+expect "systemctl enable --now authzd.socket" ns systemctl enable --now authzd.socket
 
 # --- Socket activation -----------------------------------------------------------------------
 expect "authzd.socket listens" is authzd.socket ActiveState active
@@ -165,15 +182,21 @@ expect "no libdispatch thread-priority complaint in the journal" \
     bash -c "! ns journalctl --no-pager -o cat | grep -q 'Failed to set thread priority'"
 
 # --- nginx as www-data, through authzd-nginx.service, with the shipped snippets -----------------
+expect "systemctl enable --now authzd-nginx.service" ns systemctl enable --now authzd-nginx.service
 expect "authzd-nginx.service runs" is authzd-nginx.service ActiveState active
 expect "the shim's socket is given to www-data (0660)" \
-    eventually socket_is /run/authzd-nginx/authzd-nginx.sock "root:www-data 660"
+    eventually bash -c "[ \"\$(ns stat -c '%G %a' /run/authzd-nginx/authzd-nginx.sock)\" = 'www-data 660' ]"
+expect "nginx can reach the shim's directory (0755)" \
+    bash -c "[ \"\$(ns stat -c '%a' /run/authzd-nginx)\" = 755 ]"
 nginx_flow() {
     local conf="$R/etc/nginx/authzd" site host port shim=/run/authzd-nginx/authzd-nginx.sock
+    # The snippets as installed (PREFIX/share/authzd/nginx), copied where the README says.
+    local installed="$R/usr/local/share/authzd/nginx"
+    [ "$MODE" = deb ] && installed="$R/usr/share/authzd/nginx"
     mkdir -p "$conf"
-    cp "$ROOT"/deploy/nginx/*.conf "$conf/"
+    cp "$installed"/*.conf "$conf/" || return 1
     # The complete site is the snippet with a server block; the rest are its includes.
-    site=$(grep -l '^[[:space:]]*server[[:space:]]*{' "$ROOT"/deploy/nginx/*.conf | head -n 1)
+    site=$(grep -l '^[[:space:]]*server[[:space:]]*{' "$conf"/*.conf | head -n 1)
     [ -n "$site" ] || { echo "no site in deploy/nginx"; return 1; }
     ln -sf "/etc/nginx/authzd/$(basename "$site")" "$R/etc/nginx/sites-enabled/authzd-site.conf"
     host=$(sed -n 's/^[[:space:]]*server_name[[:space:]]\+\([^ ;]*\).*/\1/p' "$site" | head -n 1)
@@ -184,7 +207,7 @@ nginx_flow() {
         sed -i "/upstream authzd_nginx/,/}/s|^\([[:space:]]*\)server [^;]*;|\1server unix:$shim;|" "$conf"/*.conf
     fi
     # Ant Media's REST API, stubbed: 200 for anything nginx lets through.
-    ns systemd-run --quiet --unit=antmedia-stub -p DynamicUser=yes python3 -c '
+    cat > "$R/run/antmedia-stub.py" <<'STUB'
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def answer(self):
@@ -192,7 +215,9 @@ class H(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = answer
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-' "${port:-5080}" || return 1
+STUB
+    ns systemd-run --quiet --unit=antmedia-stub -p DynamicUser=yes \
+        python3 /run/antmedia-stub.py "${port:-5080}" || return 1
     ns nginx -t -q || return 1
     ns systemctl restart nginx || return 1
     code() { ns curl -s -o /dev/null -w '%{http_code}' -H "Host: ${host:-localhost}" "$@" \
@@ -241,9 +266,16 @@ expect "through nginx after the restarts: with the token → 200" \
 
 # --- Upgrade keeps an edited configuration (package only) -----------------------------------------
 if [ "$MODE" = deb ]; then
+    # The same package with a higher version, as the next release would be.
+    mkdir -p "$WORK/next"
+    dpkg-deb -R "$DEB" "$WORK/next/root"
+    sed -i 's/^Version: \(.*\)$/Version: \1+next/' "$WORK/next/root/DEBIAN/control"
+    dpkg-deb --root-owner-group -Zgzip -b "$WORK/next/root" "$R/tmp/authzd-next.deb" >/dev/null
     echo "# edited by the admin" >> "$R/etc/authzd/authzd.toml"
-    expect "dpkg -i again (an upgrade in place) succeeds" ns dpkg -i /tmp/authzd.deb
+    PID=$(prop authzd.service MainPID)
+    expect "dpkg -i of the next version (an upgrade) succeeds" ns dpkg -i /tmp/authzd-next.deb
     expect "the edited configuration is kept" grep -q "edited by the admin" "$R/etc/authzd/authzd.toml"
+    expect "the running daemon was restarted on the new binary" eventually new_main_pid "$PID"
     expect "authzd.socket is still listening after the upgrade" is authzd.socket ActiveState active
     expect "and answers" eventually exits 0 query --app LiveApp --ip 127.0.0.1 --token "$TOKEN"
 fi
@@ -256,6 +288,25 @@ expect "authzd exited 0 (Result=success)" is authzd.service Result success
 expect "its last words are in the journal" \
     bash -c "ns journalctl -u authzd --no-pager -o cat | grep -q 'authzd stopped'"
 expect "no unit of ours failed" bash -c "! ns systemctl --failed --no-legend | grep -q authzd"
+
+# --- Removal -----------------------------------------------------------------------------------------
+ns systemctl start authzd.socket authzd.service
+if [ "$MODE" = deb ]; then
+    expect "dpkg -r removes the package" ns dpkg -r authzd
+    expect "removing stopped authzd" is authzd.service ActiveState inactive
+    expect "removing stopped the socket" is authzd.socket ActiveState inactive
+    expect "the binaries are gone" bash -c "[ ! -e '$R/usr/bin/authzd' ]"
+    expect "the configuration stays until purge" grep -q "edited by the admin" "$R/etc/authzd/authzd.toml"
+    expect "dpkg --purge removes the configuration" ns dpkg --purge authzd
+    expect "/etc/authzd/authzd.toml is gone" bash -c "[ ! -e '$R/etc/authzd/authzd.toml' ]"
+else
+    ns systemctl disable --now authzd-nginx.service authzd.socket authzd.service
+    expect "make uninstall removes what make install put in place" \
+        make -C "$ROOT" --no-print-directory -s uninstall DESTDIR="$R" PREFIX=/usr/local
+    expect "the binaries and units are gone" \
+        bash -c "[ ! -e '$R/usr/local/bin/authzd' ] && [ ! -e '$R/usr/local/lib/systemd/system/authzd.service' ]"
+    expect "the configuration stays" test -e "$R/etc/authzd/authzd.toml"
+fi
 
 echo "systemd tier ($MODE): $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
