@@ -16,8 +16,8 @@
 ///   y = 0 and then -x² = 1: (±√-1, 0);
 /// - order 8: the points that double to (±√-1, 0) have y² + x² = 0, so x² = -y²; with u = y² the
 ///   curve equation becomes u + u = 1 - d·u², i.e. d·u² + 2u - 1 = 0, u = (-1 ± √(1+d)) / d.
-///   Exactly one of the two roots is a square; its roots ±y8, each with x = ±√-u, give four
-///   points.
+///   Exactly one of the two roots is a square (their product -1/d is not, as -1 is a square
+///   modulo p and d is not); its roots ±y8, each with x = ±√-u, give four points.
 ///
 /// So a point has small order exactly when its y is 1, p - 1, 0, y8 or p - y8 (either sign of
 /// x); those y values are computed from d once (``smallOrderY``).
