@@ -75,6 +75,27 @@ struct HostileVolumeEndToEndTests {
         #expect(d.stop() == 0)
     }
 
+    /// Made-up names spend only their shared budget: a configured app's denials are still
+    /// written while the unknown names' records are suppressed.
+    @Test func aFloodOfUnknownNamesDoesNotSilenceAConfiguredApp() throws {
+        let d = try DaemonUnderTest(main: "[log]\ntarget = \"stderr\"\ndecisions = \"deny\"\ndecision_rate_limit = 5\n",
+                                    apps: ["web": Self.app])
+        let c = try d.client()
+        var batch = ""
+        for i in 0..<2_000 { batch += "{\"app\":\"made-up-\(i)\",\"remote_addr\":\"192.0.2.1\"}\n" }
+        for i in 0..<3 { batch += "{\"id\":\"web-\(i)\",\"app\":\"web\",\"remote_addr\":\"192.0.2.1\"}\n" }
+        try c.send(batch)
+        for _ in 0..<2_003 { _ = try c.readJSON() }
+        var webRecords = 0
+        #expect(eventually {
+            webRecords = d.process.log.split(separator: "\n").filter { $0.contains(" deny app=web reason=no_token ") }.count
+            return webRecords == 3
+        }, "\(webRecords) of web's 3 denials written")
+        let unknownRecords = d.process.log.split(separator: "\n").filter { $0.contains(" reason=unknown_app ") }.count
+        #expect(unknownRecords >= 1 && unknownRecords < 2_000)
+        #expect(d.stop() == 0)
+    }
+
     /// VmRSS of a process, in KiB, from /proc.
     private func residentKiB(pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
