@@ -293,6 +293,7 @@ struct ForgedLogRecordEndToEndTests {
         ("\u{9B}31mLiveApp\u{1B}[0m", #"\u{009B}31mLiveApp\x1B[0m"#),
         ("\u{202E}ppAeviL\r", #"\u{202E}ppAeviL\r"#),
         (#"back\slash\n"#, #"back\\slash\\n"#),
+        ("nul\u{0}byte", #"nul\x00byte"#),
     ]
 
     private static func request(_ index: Int, _ name: String) -> String {
