@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "AuthzCrypto", dependencies: ["COpenSSL"]),
         .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzCore"]),
         .target(name: "AuthzSystemd", dependencies: [
-            "CSystemd",
+            "CSystemd", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "AuthzText"),
         .target(name: "AuthzJSON"),
         .target(name: "AuthzTOML"),
-        .target(name: "JOSE", dependencies: ["AuthzJSON", "AuthzCrypto"]),
+        .target(name: "JOSE", dependencies: ["AuthzJSON", "AuthzCrypto", "AuthzText"]),
         .target(name: "AuthzCore", dependencies: [
             "AuthzJSON", "AuthzTOML", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
@@ -62,7 +62,7 @@ let package = Package(
 
         // The server.
         .target(name: "AuthzServer", dependencies: [
-            "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzFetch",
+            "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzFetch", "AuthzText",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -114,7 +114,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd"]),
+        .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON",
             .product(name: "NIOCore", package: "swift-nio"),

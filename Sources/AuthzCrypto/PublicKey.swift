@@ -127,7 +127,19 @@ public final class PublicKey: @unchecked Sendable {
     }
 
     /// An Ed25519 public key from its 32-byte encoding (RFC 8032 §5.1.5).
+    ///
+    /// The encoding must be canonical and name a point on the curve that is not of small order
+    /// (see ``Ed25519KeyCheck``): under a small-order key one fixed signature verifies every
+    /// message.
     public static func ed25519(publicKey: [UInt8]) throws(CryptoError) -> PublicKey {
+        guard publicKey.count == 32 else { throw CryptoError(.invalidKey, "Ed25519 public key must be 32 bytes") }
+        if let why = Ed25519KeyCheck.refusal(publicKey) { throw CryptoError(.invalidKey, why) }
+        return try uncheckedEd25519(publicKey: publicKey)
+    }
+
+    /// An Ed25519 key without ``Ed25519KeyCheck``: only for tests that show what the check
+    /// prevents.
+    static func uncheckedEd25519(publicKey: [UInt8]) throws(CryptoError) -> PublicKey {
         guard publicKey.count == 32 else { throw CryptoError(.invalidKey, "Ed25519 public key must be 32 bytes") }
         let pkey = publicKey.withUnsafeBufferPointer {
             EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)

@@ -5,7 +5,13 @@ public import Logging
 /// A record carries `MESSAGE`, `PRIORITY` (syslog numbers), `SYSLOG_IDENTIFIER`, `CODE_FILE`,
 /// `CODE_LINE`, `CODE_FUNC`, and one field per metadata entry, its key turned into a journal field
 /// name (`authz_app` becomes `AUTHZ_APP`; see ``Journal/fieldName(_:)``). A metadata key that would
-/// clash with one of those fixed fields is written with a `META_` prefix. When journald cannot be
+/// clash with one of those fixed fields is written with a `META_` prefix.
+///
+/// `MESSAGE` never holds a raw control character, because `journalctl -o short` prints it as
+/// it is: a line feed there would show as a second, forged record. Callers escape the values they
+/// interpolate; a message that still holds a control character is escaped whole. Metadata
+/// fields keep their exact bytes (line feeds included: sd_journal_sendv(3) sends such a value
+/// length-prefixed), so `journalctl AUTHZ_APP=…` matches what the client sent. When journald cannot be
 /// reached the record is written to stderr instead, in ``StderrLogHandler``'s format, so nothing
 /// is lost silently.
 public struct JournalLogHandler: LogHandler {
@@ -50,7 +56,7 @@ public struct JournalLogHandler: LogHandler {
     func makeRecord(_ event: LogEvent) -> JournalRecord {
         let merged = mergedMetadata(event.metadata)
         var record = JournalRecord(capacity: 6 + (merged?.count ?? 0))
-        record.append(prefix: Self.messagePrefix, value: event.message.description)
+        record.append(prefix: Self.messagePrefix, value: StderrLogHandler.safeMessage(event.message.description))
         record.append(raw: Self.priorityField(event.level))
         record.append(raw: identifierField)
         record.append(prefix: Self.codeFilePrefix, value: event.file)

@@ -1,4 +1,5 @@
 public import Logging
+internal import AuthzText
 
 #if canImport(Glibc)
 import Glibc
@@ -8,9 +9,11 @@ import Glibc
 ///
 ///     2026-11-30T08:07:53.123Z info listening socket=/run/authzd/authzd.sock
 ///
-/// The UTC timestamp, the level, the message, then `key=value` metadata sorted by key. Newlines in
-/// the message are escaped so a record stays on one line; a value with spaces, quotes, `=` or
-/// control characters is double-quoted with backslash escapes. Each line goes out in a single
+/// The UTC timestamp, the level, the message, then `key=value` metadata sorted by key. No raw
+/// control character reaches the line: a message holding one is escaped whole, and every
+/// metadata value is written with ``LogText/field(_:)`` (controls, line separators and
+/// bidirectional overrides as escapes; quoted when it holds a space, `=` or `"`), so a value
+/// can neither end the record nor pose as another field. Each line goes out in a single
 /// write(2), so lines from different threads do not interleave.
 public struct StderrLogHandler: LogHandler {
     /// The logger's label (not printed: the daemon has one voice).
@@ -67,6 +70,11 @@ public struct StderrLogHandler: LogHandler {
     }
 
     /// One record as a line, newline included.
+    ///
+    /// Callers escape the values they interpolate into a message (``LogText/field(_:)``); a
+    /// message that still holds a raw control character is escaped whole here, so no record can
+    /// span lines or move the terminal whoever built it. Metadata keys and values are written
+    /// with ``LogText/field(_:)``: a value can never pass for another `key=value` pair.
     static func format(level: Logger.Level, message: String, metadata: Logger.Metadata?,
                        timestamp: Bool) -> [UInt8] {
         var out: [UInt8] = []
@@ -77,57 +85,23 @@ public struct StderrLogHandler: LogHandler {
         }
         out.append(contentsOf: level.rawValue.utf8)
         out.append(UInt8(ascii: " "))
-        appendEscaped(message.utf8, to: &out)
+        out.append(contentsOf: safeMessage(message).utf8)
         if let metadata, !metadata.isEmpty {
             for key in metadata.keys.sorted() {
                 out.append(UInt8(ascii: " "))
-                appendEscaped(key.utf8, to: &out)
+                out.append(contentsOf: LogText.field(key).utf8)
                 out.append(UInt8(ascii: "="))
-                appendValue(JournalLogHandler.render(metadata[key]!), to: &out)
+                out.append(contentsOf: LogText.field(JournalLogHandler.render(metadata[key]!)).utf8)
             }
         }
         out.append(UInt8(ascii: "\n"))
         return out
     }
 
-    private static func needsQuoting(_ byte: UInt8) -> Bool {
-        byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=")
-            || byte == UInt8(ascii: "\\") || byte == 0x7F
-    }
-
-    private static func appendValue(_ value: String, to out: inout [UInt8]) {
-        guard value.utf8.isEmpty || value.utf8.contains(where: needsQuoting) else {
-            out.append(contentsOf: value.utf8)
-            return
-        }
-        out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            } else {
-                appendEscapedByte(byte, to: &out)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private static func appendEscaped(_ bytes: String.UTF8View, to out: inout [UInt8]) {
-        for byte in bytes { appendEscapedByte(byte, to: &out) }
-    }
-
-    /// Control characters become `\n`, `\r`, `\t` or `\xHH`, so a record never spans lines.
-    private static func appendEscapedByte(_ byte: UInt8, to out: inout [UInt8]) {
-        switch byte {
-        case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-        case 0x00..<0x20, 0x7F:
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "x"))
-            out.append(hex[Int(byte >> 4)]); out.append(hex[Int(byte & 0xF)])
-        default: out.append(byte)
-        }
+    /// The message itself when it holds no raw control character (the common case, with its
+    /// values already escaped by the caller), else the message escaped whole.
+    static func safeMessage(_ message: String) -> String {
+        LogText.holdsControl(message) ? LogText.escaped(message) : message
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` from the real-time clock, without Foundation's formatters.

@@ -37,6 +37,32 @@ public enum LogText {
         return out
     }
 
+    /// Whether the value holds a character `escaped` writes as an escape other than the
+    /// backslash: a control character (C0, DEL, C1), a line or paragraph separator or a
+    /// bidirectional formatting character. A log handler uses it to tell a message whose values
+    /// were already escaped (it may hold backslashes) from one that would put a raw control
+    /// character in a record.
+    public static func holdsControl(_ value: String) -> Bool {
+        guard value.utf8.contains(where: { needsEscapeByte($0) && $0 != 0x5C }) else { return false }
+        return value.unicodeScalars.contains(where: isControl)
+    }
+
+    /// The characters `escaped` rewrites, the backslash aside.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00..<0x20, 0x7F,
+             0x80..<0xA0,            // C1 controls (CSI is U+009B)
+             0x2028, 0x2029,         // line and paragraph separators
+             0x200E, 0x200F,         // left-to-right and right-to-left marks
+             0x202A...0x202E,        // bidirectional embeddings and overrides
+             0x2066...0x2069,        // bidirectional isolates
+             0xFEFF:                 // byte order mark / zero-width no-break space
+            return true
+        default:
+            return false
+        }
+    }
+
     /// Whether a byte may start something `escaped` rewrites: ASCII controls, DEL, backslash,
     /// and every non-ASCII lead byte (the scalar is then looked at whole).
     private static func needsEscapeByte(_ b: UInt8) -> Bool {
@@ -51,15 +77,12 @@ public enum LogText {
         case 0x5C: out += "\\\\"
         case 0x00..<0x20, 0x7F:
             out += "\\x" + hex(scalar.value, width: 2)
-        case 0x80..<0xA0,            // C1 controls (CSI is U+009B)
-             0x2028, 0x2029,         // line and paragraph separators
-             0x200E, 0x200F,         // left-to-right and right-to-left marks
-             0x202A...0x202E,        // bidirectional embeddings and overrides
-             0x2066...0x2069,        // bidirectional isolates
-             0xFEFF:                 // byte order mark / zero-width no-break space
-            out += "\\u{" + hex(scalar.value, width: 4) + "}"
         default:
-            out.unicodeScalars.append(scalar)
+            if isControl(scalar) {
+                out += "\\u{" + hex(scalar.value, width: 4) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
         }
     }
 

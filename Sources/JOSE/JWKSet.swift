@@ -1,5 +1,6 @@
 import AuthzCrypto
 import AuthzJSON
+import AuthzText
 
 /// A JWK set (RFC 7517 §5) reduced to the keys usable for signature verification.
 ///
@@ -9,7 +10,8 @@ import AuthzJSON
 public struct JWKSet: Sendable {
     /// The usable keys, in document order.
     public let keys: [VerificationKey]
-    /// One line per skipped key: its position, its kid when it has one, and why.
+    /// One line per skipped key: its position, its kid when it has one (escaped, at most
+    /// ``maxLoggedKidLength`` characters), and why.
     public let skipped: [String]
 
     /// The smallest RSA modulus accepted (RFC 7518 §3.3 requires 2048 bits).
@@ -41,11 +43,24 @@ public struct JWKSet: Sendable {
                 keys.append(key)
             case .failure(let reason):
                 var label = "key #\(index)"
-                if let kid = entry["kid"]?.stringValue { label += " (kid \"\(kid)\")" }
+                if let kid = entry["kid"]?.stringValue { label += " (kid \(Self.loggable(kid: kid)))" }
                 skipped.append("\(label): \(reason.text)")
             }
         }
         return JWKSet(keys: keys, skipped: skipped)
+    }
+
+    /// The longest part of a kid a skip line quotes.
+    static let maxLoggedKidLength = 64
+
+    /// A kid as a skip line shows it: the key set is fetched from elsewhere, so the kid is
+    /// shortened, escaped (``LogText/field(_:)``) and quoted before it can reach a log record.
+    static func loggable(kid: String) -> String {
+        let short = kid.count > maxLoggedKidLength ? String(kid.prefix(maxLoggedKidLength)) + "…" : kid
+        let field = LogText.field(short)
+        // Always quoted, as skip lines have written kids; `field` quotes only when it must, and a
+        // quoted result is the only kind that starts with a quote.
+        return field.hasPrefix("\"") ? field : "\"" + field + "\""
     }
 
     /// The keys that may verify a token with `algorithm` and `kid`. With a kid, only keys with that

@@ -1,10 +1,13 @@
 import Synchronization
 
-/// Allow and deny counts of one app, kept across reloads. Relaxed atomics: the counts are for
-/// people and STATUS lines, and must not cost the hot path a lock.
+/// Allow and deny counts of one app and its decision-record budget, kept across reloads.
+/// Relaxed atomics: the counts are for people and STATUS lines, and must not cost the hot path
+/// a lock.
 final class AppCounters: Sendable {
     let allowed = Atomic<Int>(0)
     let denied = Atomic<Int>(0)
+    /// Decision records this app may still write this second, shared by every event loop.
+    let records = DecisionRecordBudget()
 
     func record(allow: Bool) {
         if allow {
@@ -16,12 +19,21 @@ final class AppCounters: Sendable {
 }
 
 /// Counters by app name; an app keeps its counts when a reload rebuilds its chain.
+///
+/// Only names the configuration defines get an entry (``Runtime`` asks for them), so a client
+/// cannot grow this map: requests for any other name share ``unknownApp``, its counts and its
+/// decision-record budget, as SPEC §7 counts them under `app="_unknown"`.
 final class CounterRegistry: Sendable {
+    /// The name under which apps that are not configured are reported.
+    static let unknownAppName = "_unknown"
+
     private let byApp = Mutex<[String: AppCounters]>([:])
     /// Requests for apps that do not exist, and lines that were not valid requests.
     let unknownApp = AppCounters()
     let badRequests = Atomic<Int>(0)
 
+    /// The counters of a configured app, created on first use. Never call it with a name taken
+    /// from a request.
     func counters(for app: String) -> AppCounters {
         byApp.withLock { d in
             if let c = d[app] { return c }

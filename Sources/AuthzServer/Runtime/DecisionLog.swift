@@ -1,40 +1,43 @@
 import AuthzCore
+import AuthzText
 import Logging
 
-/// Writes decision records as `log.decisions` asks, at most `limit` per app per second on each
-/// event loop; the rest are counted and reported in one record when the second is over, so a
-/// flood cannot drown journald. Owned by one event loop: no locks.
+/// Writes decision records as `log.decisions` asks, at most `decision_rate_limit` per app per
+/// second for the whole daemon; the rest are counted and reported in one record when a later
+/// second opens, so a flood cannot drown journald.
+///
+/// It keeps nothing keyed by what a client sends: a configured app uses its own budget, and
+/// every name the configuration does not define shares one (reported as `_unknown`), so a
+/// stream of made-up app names costs no memory and is limited like one app.
+///
+/// A record's message interpolates the app name with ``LogText/field(_:)``: an app called
+/// `x reason=ok status=200` or one holding a line feed reads as one quoted, escaped value, never
+/// as other fields or a second record. The `authz_*` metadata carries the exact values; the
+/// journal keeps them as they are and the stderr handler escapes them.
 struct DecisionLog {
-    private struct Window {
-        var second: Int64
-        var written: Int
-        var suppressed: Int
-    }
+    let runtime: Runtime
 
-    private var windows: [String: Window] = [:]
-
-    mutating func record(_ decision: Decision, request: CheckRequest, settings: LogSettings, logger: Logger, now: Int64) {
-        let app = request.app
+    func record(_ decision: Decision, request: CheckRequest, settings: LogSettings, logger: Logger, now: Int64) {
         switch settings.decisions {
         case .none: return
         case .deny where decision.allow: return
         default: break
         }
-        var w = windows[app] ?? Window(second: now, written: 0, suppressed: 0)
-        if w.second != now {
-            if w.suppressed > 0 {
-                logger.warning("suppressed \(w.suppressed) decision records for app \(app) (over \(settings.decisionRateLimit)/s)",
-                               metadata: ["authz_app": .string(app), "authz_suppressed": .stringConvertible(w.suppressed)])
-            }
-            w = Window(second: now, written: 0, suppressed: 0)
-        }
-        guard w.written < settings.decisionRateLimit else {
-            w.suppressed += 1
-            windows[app] = w
+        let app = request.app
+        // An unknown app's denial says so; anything else came from a configured app (unless a
+        // reload removed it meanwhile, when it shares the unknown budget).
+        let configured = decision.reason == .unknownApp ? nil : runtime.apps[app]
+        let counters = configured?.counters ?? runtime.unknownApp
+        switch counters.records.admit(now: now, limit: settings.decisionRateLimit) {
+        case .suppress:
             return
+        case .write(let suppressed):
+            if suppressed > 0 {
+                let bucket = configured == nil ? CounterRegistry.unknownAppName : app
+                logger.warning("suppressed \(suppressed) decision records for app \(LogText.field(bucket)) (over \(settings.decisionRateLimit)/s)",
+                               metadata: ["authz_app": .string(bucket), "authz_suppressed": .stringConvertible(suppressed)])
+            }
         }
-        w.written += 1
-        windows[app] = w
 
         var metadata: Logger.Metadata = [
             "authz_app": .string(app),
@@ -52,7 +55,7 @@ struct DecisionLog {
             default: break
             }
         }
-        let text = "\(decision.allow ? "allow" : "deny") app=\(app) reason=\(decision.reason.code) status=\(decision.status)"
+        let text = "\(decision.allow ? "allow" : "deny") app=\(LogText.field(app)) reason=\(decision.reason.code) status=\(decision.status)"
         logger.log(level: decision.allow ? .info : .notice, "\(text)", metadata: metadata)
     }
 }

@@ -3,11 +3,13 @@ import AuthzJSON
 import Logging
 import NIOCore
 
-/// State owned by one event loop: its view of the current configuration and its decision-log
-/// window. Only ever touched on that loop, so the request path takes no lock to read it.
+/// State owned by one event loop: its view of the current configuration. Only ever touched on
+/// that loop, so the request path takes no lock to read it.
 final class LoopState {
     var runtime: Runtime
-    var decisionLog = DecisionLog()
+    /// Writes decision records under the current configuration's per-app budgets, which every
+    /// loop shares (see ``DecisionRecordBudget``); it keeps no state of its own.
+    var decisionLog: DecisionLog { DecisionLog(runtime: runtime) }
     let eventLoop: EventLoop
 
     init(runtime: Runtime, eventLoop: EventLoop) {

@@ -12,11 +12,14 @@ final class Runtime: Sendable {
 
     let configuration: Configuration
     let apps: [String: App]
+    /// What every request for an app this configuration does not define shares.
+    let unknownApp: AppCounters
     let generation: Int
 
     init(configuration: Configuration, counters: CounterRegistry, generation: Int) {
         self.configuration = configuration
         self.generation = generation
+        self.unknownApp = counters.unknownApp
         var apps: [String: App] = [:]
         for (name, chain) in configuration.apps {
             apps[name] = App(chain: chain, counters: counters.counters(for: name))
