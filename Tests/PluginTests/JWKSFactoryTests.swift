@@ -29,6 +29,7 @@ struct JWKSFactoryTests {
 
     @Test func everyKeyIsRead() throws {
         let dir = JWKSTestProvider.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(FileManager.default.createFile(atPath: dir + "/extra.pem", contents: Data("x".utf8)))
         let table = jwksStepTable("""
             url = "http://idp.test:8080/certs"

@@ -63,7 +63,13 @@ final class JWKSTestProvider: @unchecked Sendable {
         self.stdin = stdin
     }
 
-    deinit { stop() }
+    /// Stops the server and removes its directory when it is one of ours (`scratch()`).
+    deinit {
+        stop()
+        if (dir as NSString).lastPathComponent.hasPrefix("authzd-jwks-") {
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
 
     /// Closes the server's stdin, which makes it exit, and waits for it.
     func stop() {
