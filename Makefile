@@ -34,7 +34,7 @@ release: deps
 	$(SWIFT) build -c release
 
 run: release
-	@$(SUDO) mkdir -p /run/authzd
+	@$(SUDO) mkdir -p /run/authzd && $(SUDO) chown "$$(id -u)" /run/authzd
 	.build/release/authzd check-config --config $(CONFIG)
 	.build/release/authzd serve --config $(CONFIG)
 
