@@ -57,7 +57,14 @@ private let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connecti
                                      "transfer-encoding", "upgrade", "content-length", "host"]
 
 private func check(_ head: HTTPRequestHead) {
-    let request = CheckRequest(head: head)
+    // A subrequest the shim refuses itself (no or bad app, a repeated or control-character
+    // mapping header) never becomes a line; everything else must.
+    let request: CheckRequest
+    do {
+        request = try CheckRequest(head: head)
+    } catch {
+        return
+    }
     let line = request.line(id: 12345)
     guard line.last == 0x0A, line.firstIndex(of: 0x0A) == line.count - 1 else {
         fatalError("check line is not exactly one line: \(String(decoding: line, as: UTF8.self))")
