@@ -1,14 +1,14 @@
 internal import CCurl
 import AuthzCore
 
-/// One libcurl easy handle, configured for a single JWKS-style GET and freed in `deinit`.
+/// One libcurl easy handle, configured for a single request and freed in `deinit`.
 ///
 /// Everything curl needs to outlive `perform()` (the transfer state the callbacks write into, the
 /// error buffer) is owned here, so no pointer escapes this file.
 final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     private let transfer: Transfer
-    private var acceptHeaders: UnsafeMutablePointer<curl_slist>?
+    private var requestHeaders: UnsafeMutablePointer<curl_slist>?
 
     /// Collects what the callbacks see; curl gets an unretained pointer to it for the transfer.
     final class Transfer {
@@ -51,7 +51,7 @@ final class CurlEasy {
 
     deinit {
         curl_easy_cleanup(handle)
-        if let acceptHeaders { curl_slist_free_all(acceptHeaders) }
+        if let requestHeaders { curl_slist_free_all(requestHeaders) }
     }
 
     private func check(_ code: CURLcode, _ what: String) throws(HTTPFetchError) {
@@ -80,8 +80,32 @@ final class CurlEasy {
         try check(authzd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "verify host")
         try check(authzd_curl_setopt_string(handle, CURLOPT_USERAGENT, "authzd"), "user agent")
         try check(authzd_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""), "accept encoding")
-        acceptHeaders = curl_slist_append(nil, "Accept: application/jwk-set+json, application/json")
-        try check(authzd_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, acceptHeaders), "headers")
+        for field in request.headers {
+            let line = "\(field.name): \(field.value)"
+            guard !field.name.isEmpty, !line.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                throw HTTPFetchError("header \(field.name.debugDescription) holds a control character")
+            }
+            guard let grown = curl_slist_append(requestHeaders, line) else { throw HTTPFetchError("out of memory for headers") }
+            requestHeaders = grown
+        }
+        if let requestHeaders {
+            try check(authzd_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, requestHeaders), "headers")
+        }
+        switch request.method {
+        case .get:
+            break
+        case .post:
+            // COPYPOSTFIELDS copies the bytes, so the body need not outlive this call; the size
+            // goes first so a body holding NUL bytes is sent whole.
+            let body = request.body ?? []
+            try check(authzd_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count), "body size")
+            let code = body.isEmpty
+                ? authzd_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
+                : body.withUnsafeBytes { b in
+                    authzd_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: b.baseAddress!))
+                }
+            try check(code, "body")
+        }
         if let caBundle {
             // CURLOPT_CAINFO_BLOB replaces the default bundle; the caller passes system + extra.
             let code = caBundle.withUnsafeBytes { b in

@@ -91,6 +91,40 @@ struct FetchCurlTests {
         #expect(e.message.lowercased().contains("redirect"))
     }
 
+    @Test func postsTheBodyAndHeadersItIsGiven() async throws {
+        guard let p = JWKSTestProvider.start() else { return }
+        let form = Array("token=abc%2Bdef&token_type_hint=access_token".utf8)
+        let r = try await fetch(HTTPFetchRequest(
+            url: p.url("/echo"), timeoutSeconds: 5, caFile: p.caFile, maxRedirects: 0, method: .post,
+            headers: [("Authorization", "Basic YTpi"), ("Content-Type", "application/x-www-form-urlencoded")],
+            body: form)).get()
+        let seen = try JSONParser.parse(r.body)
+        #expect(seen["method"]?.stringValue == "POST")
+        #expect(seen["body"]?.stringValue == "token=abc%2Bdef&token_type_hint=access_token")
+        #expect(seen["headers"]?["authorization"]?.stringValue == "Basic YTpi")
+        #expect(seen["headers"]?["content-type"]?.stringValue == "application/x-www-form-urlencoded")
+        #expect(seen["headers"]?["content-length"]?.stringValue == String(form.count))
+    }
+
+    @Test func getSendsOnlyTheHeadersItIsGiven() async throws {
+        guard let p = JWKSTestProvider.start() else { return }
+        let r = try await fetch(HTTPFetchRequest(url: p.url("/echo"), timeoutSeconds: 5, caFile: p.caFile,
+                                                 headers: [("Accept", "application/json")])).get()
+        let seen = try JSONParser.parse(r.body)
+        #expect(seen["method"]?.stringValue == "GET")
+        #expect(seen["headers"]?["accept"]?.stringValue == "application/json")
+        #expect(seen["headers"]?["authorization"] == nil)
+        #expect(seen["body"]?.stringValue == "")
+    }
+
+    @Test func aHeaderValueWithALineBreakFailsTheFetchInsteadOfReachingTheWire() async {
+        guard let p = JWKSTestProvider.start() else { return }
+        let r = await fetch(HTTPFetchRequest(url: p.url("/echo"), timeoutSeconds: 5, caFile: p.caFile,
+                                             headers: [("X-A", "1\r\nX-Injected: 1")]))
+        guard case .failure(let e) = r else { Issue.record("a header with CR LF was sent"); return }
+        #expect(e.message.contains("control character"))
+    }
+
     @Test func httpsIsNotDowngradedToOtherProtocols() async {
         // A URL scheme other than http(s) is refused outright.
         let r = await fetch(HTTPFetchRequest(url: "file:///etc/hostname", timeoutSeconds: 1))

@@ -10,6 +10,7 @@ files, plus a key and token minter. Only needs the `cryptography` package.
         DIR/jwks.json   the body served at /jwks.json
         DIR/headers.json  optional {"Name": "value"} added to the answer (e.g. Cache-Control)
       and appends one line per request for /jwks.json to DIR/requests.log.
+      /echo (GET or POST) answers {"method", "headers", "body"} with what it was sent.
       /redirect answers 302 to /jwks.json; /redirect-loop redirects to itself.
 
   jwks_server.py batch < REQUEST.json
@@ -202,8 +203,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ssl.SSLError, OSError):
             pass  # the client gave up (a size cap or a timeout): expected in these tests
 
+    def echo(self):
+        """Answers with what was asked: method, headers (names lowercased) and body."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        seen = {"method": self.command,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body.decode("latin-1")}
+        self.answer(200, json.dumps(seen).encode())
+
+    def do_POST(self):
+        if self.path == "/echo":
+            self.echo()
+        else:
+            self.answer(404, b'{"error":"not found"}')
+
     def do_GET(self):
         d = self.directory
+        if self.path == "/echo":
+            self.echo()
+            return
         if self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/jwks.json")

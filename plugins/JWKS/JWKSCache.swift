@@ -198,7 +198,8 @@ public final class JWKSCache: StatsReporting {
         }
         timers.asyncAfter(deadline: .now() + Double(settings.fetchTimeout) + 0.5) { attempt.complete() }
         let request = HTTPFetchRequest(url: settings.url, timeoutSeconds: Double(settings.fetchTimeout),
-                                       caFile: settings.caFile.isEmpty ? nil : settings.caFile)
+                                       caFile: settings.caFile.isEmpty ? nil : settings.caFile,
+                                       headers: [("Accept", "application/jwk-set+json, application/json")])
         fetcher.fetch(request) { [weak self] result in
             guard let self else {
                 attempt.complete()

@@ -1,6 +1,19 @@
-/// A fetch over HTTP(S), as a JWKS source needs it.
+/// One HTTP(S) exchange a remote source asks for: a key set, a discovery document, or an
+/// introspection call (a POST with a form body and client credentials).
 public struct HTTPFetchRequest: Sendable {
+    /// The methods remote sources use.
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case post = "POST"
+    }
+
     public var url: String
+    public var method: Method
+    /// Request headers besides curl's own (Host, User-Agent, Accept-Encoding). A name or value
+    /// holding CR, LF or NUL fails the fetch rather than reaching the wire.
+    public var headers: [(name: String, value: String)]
+    /// Sent as the request body (POST); nil sends none.
+    public var body: [UInt8]?
     /// Bounds connect and transfer together.
     public var timeoutSeconds: Double
     /// Extra CA bundle besides the system's.
@@ -8,8 +21,13 @@ public struct HTTPFetchRequest: Sendable {
     public var maxBytes: Int
     public var maxRedirects: Int
 
-    public init(url: String, timeoutSeconds: Double, caFile: String? = nil, maxBytes: Int = 1 << 20, maxRedirects: Int = 3) {
+    public init(url: String, timeoutSeconds: Double, caFile: String? = nil, maxBytes: Int = 1 << 20,
+                maxRedirects: Int = 3, method: Method = .get, headers: [(name: String, value: String)] = [],
+                body: [UInt8]? = nil) {
         self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
         self.timeoutSeconds = timeoutSeconds
         self.caFile = caFile
         self.maxBytes = maxBytes
