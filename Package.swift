@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "AuthzTOMLTests", dependencies: ["AuthzTOML"]),
         .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON", "AuthzTestSupport"]),
         .testTarget(name: "JOSETests", dependencies: ["JOSE", "AuthzJSON", "AuthzCrypto", "AuthzTestSupport"]),
-        .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins"]),
+        .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins", "AuthzText"]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
@@ -124,6 +124,6 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // End-to-end: start the built binaries against real nginx, journald and an HTTPS JWKS server.
-        .testTarget(name: "EndToEndTests", dependencies: ["AuthzJSON", "JOSE", "AuthzCrypto"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AuthzJSON", "JOSE", "AuthzCrypto", "AuthzText"]),
     ]
 )

@@ -11,15 +11,19 @@ public struct JWTOptions: Sendable {
     public var tokenSources: [TokenSource]
     /// Verified-token cache entries (0: off).
     public var cacheSize: Int
+    /// Scopes the token's `scope` (space-separated) or `scp` (array) must all hold (SPEC §8);
+    /// empty: no scope check.
+    public var requiredScopes: [String]
 
     /// The keys `parse` reads.
     public static let keys: Set<String> = [
         "algorithms", "issuer", "audience", "leeway", "require_exp", "required_claims", "forward_claims",
-        "token_from", "token_cache_size",
+        "token_from", "token_cache_size", "required_scopes",
     ]
 
     /// Reads `algorithms`, `issuer`, `audience`, `leeway`, `require_exp`, `required_claims`,
-    /// `forward_claims`, `token_from` and `token_cache_size` from a step's table; throws the first
+    /// `forward_claims`, `token_from`, `token_cache_size` and `required_scopes` from a step's
+    /// table; throws the first
     /// problem after every key has been checked (all of them are recorded in `config`).
     public static func parse(_ config: ConfigTable, context: PluginContext, permitted: [JWSAlgorithm],
                              defaultAlgorithms: [JWSAlgorithm], defaultRequireExp: Bool) throws(ConfigError) -> JWTOptions {
@@ -85,10 +89,29 @@ public struct JWTOptions: Sendable {
         let cacheSize = config.attempt { () throws(ConfigError) in
             try config.int("token_cache_size", min: 0, max: 10_000_000)
         } ?? nil
+        var scopes: [String] = []
+        if let list = config.attempt({ () throws(ConfigError) in try config.stringList("required_scopes") }) ?? nil {
+            if list.isEmpty {
+                config.record(config.error("required_scopes", "required_scopes must not be empty (leave it out to skip the check)"))
+            }
+            for scope in list {
+                guard isScopeToken(scope) else {
+                    config.record(config.error("required_scopes", "required_scopes entry \"\(scope)\" is not a scope: one or more printable ASCII characters other than space, '\"' and '\\' (RFC 6749 §3.3)"))
+                    continue
+                }
+                if !scopes.contains(scope) { scopes.append(scope) }
+            }
+        }
         let policy = ClaimPolicy(issuers: issuers ?? [], audiences: audiences ?? [], leeway: Int64(leeway ?? 0),
                                  requireExp: requireExp ?? defaultRequireExp, requiredClaims: required ?? [])
         return JWTOptions(algorithms: algorithms, policy: policy, forwardClaims: forward, tokenSources: sources,
-                          cacheSize: cacheSize ?? context.tokenCacheSize)
+                          cacheSize: cacheSize ?? context.tokenCacheSize, requiredScopes: scopes)
+    }
+
+    /// RFC 6749 §3.3 `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`: no space, `"`, `\` or
+    /// control character, so a scope can be quoted in a challenge as it is.
+    static func isScopeToken(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy { c in c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E) }
     }
 
     static func isToken(_ s: String) -> Bool {

@@ -11,6 +11,8 @@ public struct JWTVerdict: Sendable {
         self.realm = realm
         self.options = options
         self.quotedRealm = Self.quoted(realm)
+        // Scope tokens hold no '"' or backslash (checked at load), so they are quoted as they are.
+        self.scopeChallenge = "Bearer realm=\(quotedRealm), error=\"insufficient_scope\", scope=\"\(options.requiredScopes.joined(separator: " "))\""
     }
 
     /// The reason code for a JOSE error (the one place this mapping lives).
@@ -31,6 +33,8 @@ public struct JWTVerdict: Sendable {
     /// The realm as an RFC 9110 quoted-string, built once: an inline app's name may hold `"` or
     /// `\`, which would otherwise end the string early and let the name forge challenge parameters.
     private let quotedRealm: String
+    /// RFC 6750 §3.1's challenge for a token without the required scopes, built once.
+    private let scopeChallenge: String
 
     private static func quoted(_ realm: String) -> String {
         var out = "\""
@@ -80,15 +84,50 @@ public struct JWTVerdict: Sendable {
         return .token(jws)
     }
 
-    /// For a token whose signature is verified (or cached as verified): the claim checks, then
-    /// the allow. Time claims are checked here on every call, cache hit or not.
+    /// For a token whose signature is verified (or cached as verified), or an introspection
+    /// answer taken as claims: the claim checks, then `required_scopes`, then the allow. Time
+    /// claims are checked here on every call, cache hit or not.
     public func decide(claims: JSONObject, now: Int64) -> StepResult {
         do {
             try options.policy.validate(claims, now: now)
         } catch {
             return invalid(error)
         }
+        if !options.requiredScopes.isEmpty, let missing = missingScope(claims) {
+            return insufficientScope(message: missing)
+        }
         return allow(claims: claims, now: now)
+    }
+
+    /// 403 `insufficient_scope` with the challenge naming every required scope.
+    public func insufficientScope(message: String) -> StepResult {
+        .denied(.insufficientScope, status: 403, message: message, headers: [("www-authenticate", scopeChallenge)])
+    }
+
+    /// Why the claims do not grant every required scope, or nil when they do. Scopes come from
+    /// `scope` (a space-separated string, RFC 6749 §3.3 and RFC 8693) and `scp` (an array of
+    /// strings); a token may carry both. Either claim of another type denies: a malformed grant
+    /// is no grant. Messages name the configured scope, never a value from the token.
+    func missingScope(_ claims: JSONObject) -> String? {
+        var granted: [Substring] = []
+        if let scope = claims["scope"] {
+            guard case .string(let text) = scope else { return "the token's scope claim is not a string" }
+            granted.append(contentsOf: text.split(separator: " "))
+        }
+        if let scp = claims["scp"] {
+            guard case .array(let items) = scp else { return "the token's scp claim is not an array of strings" }
+            for item in items {
+                guard case .string(let s) = item else { return "the token's scp claim is not an array of strings" }
+                granted.append(s[...])
+            }
+        }
+        if claims["scope"] == nil && claims["scp"] == nil {
+            return "the token carries no scope (required: \(options.requiredScopes.joined(separator: " ")))"
+        }
+        for required in options.requiredScopes where !granted.contains(where: { $0 == required }) {
+            return "the token lacks scope \(required)"
+        }
+        return nil
     }
 
     /// An allow carrying forwarded claims, the subject and a TTL bounded by `exp`.

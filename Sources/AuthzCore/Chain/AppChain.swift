@@ -1,3 +1,5 @@
+import AuthzText
+
 /// One app's chain of steps, built from configuration.
 public struct AppChain: Sendable {
     /// One configured step.
@@ -6,20 +8,29 @@ public struct AppChain: Sendable {
         public let pluginName: String
         public let control: Control
         public let plugin: any ChainPlugin
+        /// The requests this step runs for; nil: every request.
+        public let match: StepMatch?
 
-        public init(pluginName: String, control: Control, plugin: any ChainPlugin) {
+        public init(pluginName: String, control: Control, plugin: any ChainPlugin, match: StepMatch? = nil) {
             self.pluginName = pluginName
             self.control = control
             self.plugin = plugin
+            self.match = match
         }
     }
 
     public let name: String
     public let steps: [Step]
+    /// Some step matches on the path: every request needs one, normalised once per request.
+    public let needsPath: Bool
+    /// Some step matches on the method: every request needs one.
+    public let needsMethod: Bool
 
     public init(name: String, steps: [Step]) {
         self.name = name
         self.steps = steps
+        self.needsPath = steps.contains { $0.match?.paths != nil }
+        self.needsMethod = steps.contains { $0.match?.methods != nil }
     }
 
     /// Longest an allow may be cached when no step bounds it.
@@ -49,13 +60,28 @@ public struct ChainRun: Sendable {
     var headers: [(String, String)] = []
     var ttl: Int?
     var subject: String?
+    /// The request's normalised path, computed before the first step when the chain needs it.
+    var path: RequestPath?
+    var prepared = false
+    /// Whether any step ran (was not skipped by its `match`).
+    var ran = false
 
     public init() {}
 
     /// Runs steps from where the run stopped until the chain decides or a step is pending.
     public mutating func advance(_ chain: AppChain, _ request: CheckRequest, now: Int64) -> ChainProgress {
+        if !prepared {
+            prepared = true
+            if let refusal = prepare(chain, request) { return .decided(refusal) }
+        }
         while index < chain.steps.count {
             let step = chain.steps[index]
+            // A step that does not match is skipped as if it were absent.
+            if let match = step.match, !match.matches(method: request.method, path: path) {
+                index += 1
+                continue
+            }
+            ran = true
             let result: StepResult
             switch step.plugin.evaluate(request, now: now) {
             case .result(let r): result = r
@@ -88,7 +114,27 @@ public struct ChainRun: Sendable {
         if let (result, plugin) = kept { return .decided(deny(result, plugin: plugin)) }
         return .decided(Decision(allow: false, status: 401, reason: .noDecision,
                                  plugin: chain.steps.last?.pluginName,
-                                 message: "no step of the chain allowed the request"))
+                                 message: ran ? "no step of the chain allowed the request"
+                                     : "no step of the chain matches this request (deny by default)"))
+    }
+
+    /// Normalises the path once for every step that matches on it. Deny by default: when a
+    /// step's `match` needs the method or the path, a request without it, or with a path that
+    /// cannot be normalised, is refused rather than let skip the step.
+    private mutating func prepare(_ chain: AppChain, _ request: CheckRequest) -> Decision? {
+        if chain.needsMethod, request.method?.isEmpty ?? true {
+            return .refused(.badRequest, message: "this app's chain matches on the method, and the request has none")
+        }
+        guard chain.needsPath else { return nil }
+        guard let raw = request.path else {
+            return .refused(.badRequest, message: "this app's chain matches on the path, and the request has none")
+        }
+        do {
+            path = try RequestPath(normalizing: raw)
+        } catch {
+            return .refused(.badRequest, message: "path cannot be normalised: \(error.message)")
+        }
+        return nil
     }
 
     private mutating func noteAllow(_ r: StepResult, plugin: String) {

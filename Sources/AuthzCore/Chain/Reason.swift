@@ -24,19 +24,21 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
     public static let badRequest = Reason("bad_request")
     public static let lineTooLong = Reason("line_too_long")
     public static let noDecision = Reason("no_decision")
+    /// SPEC §8: the token is valid but lacks a scope the step requires (403).
+    public static let insufficientScope = Reason("insufficient_scope")
 
     /// Every code, for documentation and tests.
     public static let all: [Reason] = [
         .ok, .ipNotAllowed, .noToken, .malformedToken, .algNotAllowed, .badSignature, .tokenExpired,
         .tokenNotYetValid, .badIssuer, .badAudience, .missingClaim, .unknownKid, .jwksUnavailable,
-        .unknownApp, .badRequest, .lineTooLong, .noDecision,
+        .unknownApp, .badRequest, .lineTooLong, .noDecision, .insufficientScope,
     ]
 
     /// The HTTP status SPEC §3 pairs with this reason.
     public var defaultStatus: Int {
         switch self {
         case .ok: 200
-        case .ipNotAllowed, .unknownApp: 403
+        case .ipNotAllowed, .unknownApp, .insufficientScope: 403
         case .badRequest, .lineTooLong: 400
         case .jwksUnavailable: 503
         default: 401

@@ -134,8 +134,8 @@ public struct ConfigLoader: Sendable {
         return AppChain(name: name, steps: built)
     }
 
-    /// Builds one step, or returns nil with its errors recorded in `step`. `plugin` and `control`
-    /// are checked independently of each other and of the plugin's own keys.
+    /// Builds one step, or returns nil with its errors recorded in `step`. `plugin`, `control` and
+    /// `match` are checked independently of each other and of the plugin's own keys.
     private func buildStep(_ step: ConfigTable, appName name: String, baseDir: String, tokenCacheSize: Int) -> AppChain.Step? {
         let pluginName = step.attempt { () throws(ConfigError) in try step.requiredString("plugin") }
         let control = step.attempt { () throws(ConfigError) -> Control in
@@ -145,6 +145,8 @@ public struct ConfigLoader: Sendable {
             }
             return control
         }
+        // `match` belongs to the chain, not the plugin: read (and marked used) before the plugin's keys.
+        let match = Self.readMatch(step)
         // Without a known plugin nobody knows which other keys belong here: report nothing more.
         guard let pluginName else { return nil }
         guard let factory = registry.factories[pluginName] else {
@@ -161,7 +163,7 @@ public struct ConfigLoader: Sendable {
             return nil
         }
         guard let control, step.errors.isEmpty else { return nil }
-        return AppChain.Step(pluginName: pluginName, control: control, plugin: plugin)
+        return AppChain.Step(pluginName: pluginName, control: control, plugin: plugin, match: match)
     }
 
     /// Reads `[server]` into `s`, each key on its own: an error is recorded in `t` and the other
