@@ -16,7 +16,8 @@
 ///    (RFC 3986 §5.2.4); a `..` above the root is refused.
 ///
 /// A trailing slash is kept in `text` (`/a/` and `/a` are different resources to a container)
-/// but adds no segment: `segments` holds the non-empty segments only.
+/// but adds no segment: `segments` holds the non-empty segments only. As in Tomcat (and unlike
+/// RFC 3986), a final `.` or `..` segment leaves no trailing slash: `/a/b/..` is `/a`.
 public struct RequestPath: Sendable, Equatable, CustomStringConvertible {
     /// The normalised path: starts with `/`, no query, no parameters, no dot or empty segments.
     public let text: String
@@ -42,13 +43,12 @@ public struct RequestPath: Sendable, Equatable, CustomStringConvertible {
             case []:
                 if isLast { trailingSlash = true }
             case [UInt8(ascii: ".")]:
-                if isLast { trailingSlash = true }
+                break
             case [UInt8(ascii: "."), UInt8(ascii: ".")]:
                 guard !resolved.isEmpty else {
                     throw RequestPathError(.aboveRoot, "a '..' segment climbs above the root")
                 }
                 resolved.removeLast()
-                if isLast { trailingSlash = true }
             default:
                 resolved.append(segment)
             }

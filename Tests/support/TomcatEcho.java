@@ -9,7 +9,8 @@
 //       --lenient: the settings some deployments turn on, so that the edge in front cannot
 //       count on Tomcat's refusals: %2f and %5c decoded to "/" and "\", "\" read as "/".
 //
-// Body: {"method", "path" (request URI and query as received), "request_uri", "context_path",
+// Body: {"method", "path" (request URI and query as received), "request_uri", "context_path"
+// (as received: undecoded, path parameters included), "context" (the context's own path),
 // "servlet_path", "path_info" (null when absent), "headers": [[name, value], ...] in the order
 // received, repeated names included, "body_length"}.
 
@@ -42,6 +43,7 @@ public final class TomcatEcho {
             field(json, "path", request.getRequestURI() + (query == null ? "" : "?" + query)).append(',');
             field(json, "request_uri", request.getRequestURI()).append(',');
             field(json, "context_path", request.getContextPath()).append(',');
+            field(json, "context", request.getServletContext().getContextPath()).append(',');
             field(json, "servlet_path", request.getServletPath()).append(',');
             field(json, "path_info", request.getPathInfo()).append(',');
             json.append("\"headers\":[");
