@@ -23,8 +23,8 @@ public struct JWTOptions: Sendable {
 
     /// Reads `algorithms`, `issuer`, `audience`, `leeway`, `require_exp`, `required_claims`,
     /// `forward_claims`, `token_from`, `token_cache_size` and `required_scopes` from a step's
-    /// table; throws the first
-    /// problem after every key has been checked (all of them are recorded in `config`).
+    /// table; throws the first problem after every key has been checked (all of them are
+    /// recorded in `config`).
     public static func parse(_ config: ConfigTable, context: PluginContext, permitted: [JWSAlgorithm],
                              defaultAlgorithms: [JWSAlgorithm], defaultRequireExp: Bool) throws(ConfigError) -> JWTOptions {
         let before = config.errors
@@ -94,9 +94,12 @@ public struct JWTOptions: Sendable {
             if list.isEmpty {
                 config.record(config.error("required_scopes", "required_scopes must not be empty (leave it out to skip the check)"))
             }
-            for scope in list {
+            for (i, scope) in list.enumerated() {
                 guard isScopeToken(scope) else {
-                    config.record(config.error("required_scopes", "required_scopes entry \"\(scope)\" is not a scope: one or more printable ASCII characters other than space, '\"' and '\\' (RFC 6749 §3.3)"))
+                    // The entry's own line, when the list spans several.
+                    var line = config.line(of: "required_scopes")
+                    if case .array(let items)? = config.table["required_scopes"]?.value, i < items.count { line = items[i].line }
+                    config.record(ConfigError(file: config.file, line: line, message: "required_scopes entry \"\(scope)\" is not a scope: one or more printable ASCII characters other than space, '\"' and '\\' (RFC 6749 §3.3)"))
                     continue
                 }
                 if !scopes.contains(scope) { scopes.append(scope) }

@@ -11,8 +11,9 @@ public struct JWTVerdict: Sendable {
         self.realm = realm
         self.options = options
         self.quotedRealm = Self.quoted(realm)
-        // Scope tokens hold no '"' or backslash (checked at load), so they are quoted as they are.
-        self.scopeChallenge = "Bearer realm=\(quotedRealm), error=\"insufficient_scope\", scope=\"\(options.requiredScopes.joined(separator: " "))\""
+        // Scopes checked at load hold no '"' or backslash and come out as written; quoting still
+        // guards options built in code.
+        self.scopeChallenge = "Bearer realm=\(quotedRealm), error=\"insufficient_scope\", scope=\(Self.quoted(options.requiredScopes.joined(separator: " ")))"
     }
 
     /// The reason code for a JOSE error (the one place this mapping lives).

@@ -104,6 +104,21 @@ import Testing
         #expect(errs.contains { $0.message.contains(message) }, "\(errs)")
     }
 
+    @Test func theJWKSStepTakesMatchAndRequiredScopes() throws {
+        let dir = try ConfigDir()
+        try dir.write("authzd.toml", "")
+        try dir.write("apps.d/a.toml", """
+            [[chain]]
+            plugin = "jwks"
+            url = "https://idp.test/jwks.json"
+            required_scopes = ["broadcast:write"]
+            match = { methods = ["POST"] }
+            """)
+        let chain = try #require(dir.loaded()?.apps["a"])
+        #expect(chain.steps.first?.match?.methods == ["POST"])
+        #expect(chain.needsMethod && !chain.needsPath)
+    }
+
     @Test func aStepWithAnUnknownPluginStillHasItsMatchChecked() throws {
         let dir = try ConfigDir()
         try dir.write("authzd.toml", "")

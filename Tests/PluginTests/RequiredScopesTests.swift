@@ -164,6 +164,18 @@ private func strings(_ items: [String]) -> JSONValue { .array(items.map { .strin
         #expect(errs.first?.message.contains(message) == true, "\(errs)")
     }
 
+    @Test func eachBadEntryOfAListOverSeveralLinesIsReportedOnItsLine() throws {
+        let errs = try StepFixture.errors(JWTHMACFactory(), """
+            secret = "\(secret)"
+            required_scopes = [
+              "broadcast:read",
+              "broadcast write",
+              "",
+            ]
+            """)
+        #expect(errs.map(\.line) == [4, 5], "\(errs)")
+    }
+
     @Test func theJWKSStepReadsTheKeyToo() throws {
         let options = try JWTOptions.parse(jwksStepTable("url = \"https://idp.test/jwks.json\"\nrequired_scopes = [\"a\", \"b\", \"a\"]"),
                                            context: jwksContext(), permitted: [.rs256], defaultAlgorithms: [.rs256],
