@@ -15,13 +15,17 @@
 /// 5. empty segments are merged (`//` is `/`), `.` segments removed and `..` segments resolved
 ///    (RFC 3986 §5.2.4); a `..` above the root is refused.
 ///
-/// A trailing slash is kept in `text` (`/a/` and `/a` are different resources to a container)
-/// but adds no segment: `segments` holds the non-empty segments only. As in Tomcat (and unlike
+/// `segments` are what the container hands the application: every escape decoded (`%28` and
+/// `(` are the same segment to Tomcat, so they must be the same to a rule). Decoding cannot
+/// make a separator or a control character (both refused), and `%3B` decodes to a `;` that is
+/// part of the name. A trailing slash is kept in `text` (`/a/` and `/a` are different resources
+/// to a container) but adds no segment: `segments` holds the non-empty segments only. As in Tomcat (and unlike
 /// RFC 3986), a final `.` or `..` segment leaves no trailing slash: `/a/b/..` is `/a`.
 public struct RequestPath: Sendable, Equatable, CustomStringConvertible {
     /// The normalised path: starts with `/`, no query, no parameters, no dot or empty segments.
     public let text: String
-    /// The segments of `text`, without the slashes; a trailing slash adds none.
+    /// The segments of `text` with every escape decoded, without the slashes; a trailing slash
+    /// adds none. Rules compare these.
     public let segments: [String]
 
     public var description: String { text }
@@ -53,8 +57,8 @@ public struct RequestPath: Sendable, Equatable, CustomStringConvertible {
                 resolved.append(segment)
             }
         }
-        segments = resolved.map { String(decoding: $0, as: UTF8.self) }
-        var text = "/" + segments.joined(separator: "/")
+        segments = resolved.map(Self.decodeAll)
+        var text = "/" + resolved.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
         if trailingSlash, !segments.isEmpty { text += "/" }
         self.text = text
     }
@@ -131,6 +135,26 @@ public struct RequestPath: Sendable, Equatable, CustomStringConvertible {
             i += 3
         }
         return out
+    }
+
+    /// A normalised segment with every escape decoded (escapes are well formed and the result
+    /// is UTF-8: `validate` ran first).
+    private static func decodeAll(_ segment: [UInt8]) -> String {
+        guard segment.contains(UInt8(ascii: "%")) else { return String(decoding: segment, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(segment.count)
+        var i = 0
+        while i < segment.count {
+            if segment[i] == UInt8(ascii: "%"), i + 2 < segment.count,
+               let hi = hexValue(segment[i + 1]), let lo = hexValue(segment[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(segment[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// RFC 3986 §2.3: `ALPHA DIGIT - . _ ~`.

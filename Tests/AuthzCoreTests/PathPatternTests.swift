@@ -58,6 +58,13 @@ private func matches(_ pattern: String, _ target: String, sourceLocation: Source
         // A literal with escapes is normalised too.
         #expect(try matches("/LiveApp/%7Euser", "/LiveApp/~user"))
         #expect(try matches("/LiveApp/caf%c3%a9", "/LiveApp/caf%C3%A9"))
+        // Any character and its escape are one to a rule, as they are to Tomcat.
+        #expect(try matches("/LiveApp/rest/v2/broadcasts/(x)", "/LiveApp/rest/v2/broadcasts/%28x%29"))
+        #expect(try matches("/LiveApp/rest/v2/broadcasts/%28x%29", "/LiveApp/rest/v2/broadcasts/(x)"))
+        #expect(try matches("/LiveApp/café", "/LiveApp/caf%C3%A9"))
+        #expect(try matches("/LiveApp/a:b@c", "/LiveApp/a%3Ab%40c"))
+        #expect(try matches("/LiveApp/rest%3Bx", "/LiveApp/rest%3bx"))
+        #expect(try !matches("/LiveApp/rest%3Bx", "/LiveApp/rest;x"))
     }
 
     @Test(arguments: [

@@ -119,7 +119,30 @@ import Testing
     func normalisesToThePathTheContainerRoutes(_ target: String, _ expected: String) throws {
         let path = try RequestPath(normalizing: target)
         #expect(path.text == expected, "\(target)")
-        #expect(path.segments == expected.split(separator: "/").map(String.init), "\(target)")
+        #expect(path.segments.joined(separator: "/") == Self.decoded(expected).split(separator: "/").joined(separator: "/"), "\(target)")
+    }
+
+    /// Every escape decoded, as Tomcat hands a path to the application.
+    static func decoded(_ text: String) -> String {
+        var out: [UInt8] = []
+        var bytes = Array(text.utf8)[...]
+        while let c = bytes.popFirst() {
+            if c == UInt8(ascii: "%"), bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+                out.append(v)
+                bytes = bytes.dropFirst(2)
+            } else {
+                out.append(c)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func segmentsAreDecodedAsTheContainerHandsThemToTheApplication() throws {
+        let p = try RequestPath(normalizing: "/LiveApp/rest%3Bx/%28a%29/caf%c3%a9/a%20b/%2525")
+        #expect(p.text == "/LiveApp/rest%3Bx/%28a%29/caf%C3%A9/a%20b/%2525")
+        #expect(p.segments == ["LiveApp", "rest;x", "(a)", "café", "a b", "%25"])
+        // The same segments from raw characters.
+        #expect(try RequestPath(normalizing: "/LiveApp/(a)/café/a b").segments == ["LiveApp", "(a)", "café", "a b"])
     }
 
     @Test(arguments: refused)

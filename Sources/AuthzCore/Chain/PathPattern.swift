@@ -1,8 +1,9 @@
 import AuthzText
 
 /// One `match.paths` entry, compiled at load time: literal segments, `*` (exactly one segment)
-/// and `**` (any number of segments, none included). It is compared with a `RequestPath`, so a
-/// literal is written in normalised form; escapes in it are normalised the same way (`%7e` is `~`).
+/// and `**` (any number of segments, none included). It is compared with a `RequestPath`'s
+/// decoded segments, and its literals are normalised and decoded the same way, so `%7e` and `~`,
+/// or `%28` and `(`, are one character to a rule as they are to the container.
 public struct PathPattern: Sendable, Equatable, CustomStringConvertible {
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -59,7 +60,7 @@ public struct PathPattern: Sendable, Equatable, CustomStringConvertible {
                 } catch {
                     throw Invalid(message: "segment \"\(s)\" cannot be normalised: \(error.message)")
                 }
-                guard normalised.segments.count == 1, normalised.text == "/" + normalised.segments[0] else {
+                guard normalised.segments.count == 1, !normalised.text.hasSuffix("/") else {
                     throw Invalid(message: "must not have '.' or '..' segments")
                 }
                 out.append(.literal(normalised.segments[0]))
