@@ -168,8 +168,9 @@ struct NginxEndToEndTests {
     }
 
     /// example-site.conf's optional decision cache: an allow is kept for the ttl authzd gave
-    /// (so it outlives an authzd outage), under a key of app, address and Authorization;
-    /// a denial (no-store) is never kept.
+    /// (so it outlives an authzd outage), under a key of app, address, method, request target and
+    /// Authorization; a denial (no-store) is never kept, and an allow for one route never answers
+    /// for another (a chain step may `match` on method and path).
     @Test func decisionCacheKeepsAllowsForTheirTTLButNeverDenials() throws {
         let stack = try NginxStack(apps: Self.apps, decisionCache: true)
         let alice = try mintToken(secret: Self.liveSecret, claims: ["sub=alice"], expiresIn: 300)
@@ -180,10 +181,13 @@ struct NginxEndToEndTests {
 
         try stack.stopDaemon()
         // Only the cache can answer now: the allow it kept, with the identity it carried.
-        let cached = try stack.request(Self.create, method: "POST", headers: ["Authorization: \(alice)"])
+        let cached = try stack.request(list, headers: ["Authorization: \(alice)"])
         #expect(cached.status == 200, "\(stack.logs)")
         #expect(try EchoUpstream.Seen(body: cached.body).values("X-Auth-Subject") == ["alice"])
-        // Not kept: the 401, a token never seen, and the same token from another address.
+        // Not kept: another route or method with the same token, the 401, a token never seen,
+        // and the same token from another address.
+        #expect(try stack.request(Self.create, method: "POST", headers: ["Authorization: \(alice)"]).status == 500)
+        #expect(try stack.request(list, method: "DELETE", headers: ["Authorization: \(alice)"]).status == 500)
         #expect(try stack.request(list).status == 500)
         #expect(try stack.request(list, headers: ["Authorization: \(bob)"]).status == 500)
         #expect(try stack.request(list, headers: ["Authorization: \(alice)"], from: "127.0.0.2").status == 500)
