@@ -142,6 +142,12 @@ struct JWKSDiscoveryTests {
         #expect(why(#"{"issuer": "https://evil.test", "issuer": "\#(Self.issuer)", "jwks_uri": "https://idp.test/certs"}"#) != nil)
         #expect(why(#"{"issuer": "http://idp.test", "jwks_uri": "http://idp.test/certs"}"#, issuer: "http://idp.test") == nil)
         #expect(why(#"{"issuer": "\#(Self.issuer)", "jwks_uri": "https://idp.test/certs"}"#) == nil)
+        // What the provider says reaches answers and logs quoted, escaped and cut short.
+        let forged = why(#"{"issuer": "x\nlevel=error forged", "jwks_uri": "https://idp.test/certs"}"#)
+        #expect(forged?.contains("\n") == false)
+        #expect(forged?.contains(#""x\nlevel=error forged""#) == true)
+        let long = why(#"{"issuer": "\#(String(repeating: "a", count: 5000))", "jwks_uri": "https://idp.test/certs"}"#)
+        #expect((long?.count ?? 0) < 400)
     }
 
     @Test func urlAndOIDCIssuerAreExclusiveAndOneIsNeeded() {

@@ -39,16 +39,17 @@ public final class JWKSCache: Sendable {
             policy: settings.policy, clock: clock,
             load: fetcher.map { Self.loadKeys(settings, fetcher: $0, discovery: discovery, link: link) },
             observe: { event in
-                let url = link.keyURL.withLock { $0 } ?? settings.url
+                var meta: Logger.Metadata = ["url": "\(link.keyURL.withLock { $0 } ?? settings.url)"]
+                if !settings.oidcIssuer.isEmpty { meta["oidc_issuer"] = "\(settings.oidcIssuer)" }
                 switch event {
                 case .loaded(let snapshot, let changed):
                     guard changed else { return }
-                    logger.info("JWKS key set loaded", metadata: ["url": "\(url)", "keys": "\(snapshot.keys.keys.count)"])
+                    logger.info("JWKS key set loaded", metadata: meta.merging(["keys": "\(snapshot.keys.keys.count)"]) { $1 })
                     for skip in snapshot.keys.skipped {
-                        logger.warning("JWKS key skipped", metadata: ["url": "\(url)", "key": "\(skip)"])
+                        logger.warning("JWKS key skipped", metadata: meta.merging(["key": "\(skip)"]) { $1 })
                     }
                 case .failed(let why):
-                    logger.warning("JWKS fetch failed", metadata: ["url": "\(url)", "error": "\(why)"])
+                    logger.warning("JWKS fetch failed", metadata: meta.merging(["error": "\(why)"]) { $1 })
                 }
             })
         self.keys = keys

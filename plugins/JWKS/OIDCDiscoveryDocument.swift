@@ -25,17 +25,23 @@ struct OIDCDiscoveryDocument: Sendable, Equatable {
             return .failure(HTTPFetchError("discovery document has no issuer string"))
         }
         guard issuer == expectedIssuer else {
-            return .failure(HTTPFetchError("discovery document names issuer \"\(issuer.prefix(200))\", not oidc_issuer \"\(expectedIssuer)\""))
+            return .failure(HTTPFetchError("discovery document names issuer \(quoted(issuer)), not oidc_issuer \"\(expectedIssuer)\""))
         }
         guard let uri = value["jwks_uri"]?.stringValue else {
             return .failure(HTTPFetchError("discovery document has no jwks_uri string"))
         }
         guard JWKSFactory.validURL(uri) else {
-            return .failure(HTTPFetchError("discovery document's jwks_uri is not an http(s) URL with a host: \"\(uri.prefix(200))\""))
+            return .failure(HTTPFetchError("discovery document's jwks_uri is not an http(s) URL with a host: \(quoted(uri))"))
         }
         if uri.lowercased().hasPrefix("http://"), expectedIssuer.lowercased().hasPrefix("https://") {
-            return .failure(HTTPFetchError("discovery document's jwks_uri \"\(uri.prefix(200))\" is http:// for an https:// issuer"))
+            return .failure(HTTPFetchError("discovery document's jwks_uri \(quoted(uri)) is http:// for an https:// issuer"))
         }
         return .success(OIDCDiscoveryDocument(issuer: issuer, jwksURI: uri))
+    }
+
+    /// A value from the provider as it may appear in an answer or a log line: at most 200
+    /// characters, quoted, control characters escaped.
+    static func quoted(_ value: String) -> String {
+        String(value.prefix(200)).debugDescription
     }
 }

@@ -47,6 +47,16 @@ public final class RemoteSource<Document: Sendable>: Sendable {
         self.observe = observe
     }
 
+    /// Timers and fetches hold the source weakly: if it goes while requests wait, they are
+    /// woken here (and find no source when they run again) rather than left hanging.
+    deinit {
+        let waiting = state.withLock { s in
+            defer { s.flights = [:] }
+            return Array(s.flights.values)
+        }
+        for flight in waiting { flight.complete() }
+    }
+
     public var policy: RemoteSourcePolicy { state.withLock { $0.machine.policy } }
 
     /// Starts the first fetch unless one has run or is running.
