@@ -30,4 +30,26 @@ struct RemoteSourceEndToEndTests {
         })
         _ = d.stop()
     }
+
+    @Test func checkConfigAcceptsOIDCIssuerAndNamesFileAndLineWhenURLIsGivenToo() throws {
+        let dir = try TempDirectory("cc")
+        let main = try dir.write("authzd.toml", "[server]\nsocket = \"/tmp/authzd-oidc-cc.sock\"\n")
+        try dir.write("apps.d/good.toml", """
+            [[chain]]
+            plugin = "jwks"
+            oidc_issuer = "https://keycloak.example.com/realms/main"
+            """)
+        let good = try runCommand(try TestEnvironment.binary("authzd"), ["check-config", "--config", main])
+        #expect(good.status == 0, "\(good.stderr)")
+        try dir.write("apps.d/both.toml", """
+            [[chain]]
+            plugin = "jwks"
+            url = "https://keycloak.example.com/realms/main/protocol/openid-connect/certs"
+            oidc_issuer = "https://keycloak.example.com/realms/main"
+            """)
+        let both = try runCommand(try TestEnvironment.binary("authzd"), ["check-config", "--config", main])
+        #expect(both.status == 1)
+        #expect(both.stderr.contains(dir.file("apps.d/both.toml") + ":4: "), "\(both.stderr)")
+        #expect(both.stderr.contains("not both"), "\(both.stderr)")
+    }
 }
