@@ -112,6 +112,22 @@ struct RemoteSourceTests {
         #expect(got.withLock { $0 } == ["none", "no: refused"])
     }
 
+    @Test func waitersAreWokenIfTheSourceGoesWhileItsFetchHangs() {
+        let clock = VirtualClock(start: 0)
+        let load = ManualLoad()
+        var source: RemoteSource<String>? = RemoteSource(policy: Self.policy, clock: clock, load: load.load)
+        guard case .wait(let flight) = source?.lookup() else {
+            Issue.record("no fetch to wait on")
+            return
+        }
+        #expect(!flight.isDone)
+        source = nil
+        #expect(flight.isDone)
+        // The fetch's late end and the timers find nothing to act on.
+        load.finish(text("late"))
+        clock.advance(1000)
+    }
+
     @Test func withoutALoadNothingIsFetched() {
         let source = RemoteSource<String>(policy: Self.policy, clock: VirtualClock(start: 0), load: nil)
         source.start()
