@@ -89,7 +89,7 @@ struct JWKSEndToEndTests {
         // The rate limit counts from the end of the last fetch: wait it out rather than race it.
         // (From its end, not its start: a slow machine or a sanitizer build can take longer than
         // the margin to fetch.)
-        let fetchedAt = plugin.cache.statsSnapshot().lastAttemptEnd ?? 0
+        let fetchedAt = plugin.cache.keys.machine.lastAttemptEnd.map(plugin.cache.keys.unixTime) ?? 0
         await eventually("min_refetch_interval passed") { Date().timeIntervalSince1970 > fetchedAt + 1.5 }
         let r = await decide(plugin, minted.tokens[1])
         #expect(r?.allow == true, "\(r?.reason.code ?? "") \(r?.message ?? "")")
@@ -141,7 +141,7 @@ struct JWKSEndToEndTests {
         let plugin = try step(provider, "algorithms = [\"PS256\"]\nmin_refetch_interval = 1")
         #expect(await decide(plugin, minted.tokens[0])?.allow == true)
         provider.setMode("garbage")
-        let fetchedAt = plugin.cache.statsSnapshot().lastAttemptEnd ?? 0
+        let fetchedAt = plugin.cache.keys.machine.lastAttemptEnd.map(plugin.cache.keys.unixTime) ?? 0
         await eventually("min_refetch_interval passed") { Date().timeIntervalSince1970 > fetchedAt + 1.5 }
         // An unknown kid forces a fetch, which brings garbage.
         #expect(await decide(plugin, minted.tokens[1])?.reason == .unknownKid)
@@ -168,6 +168,56 @@ struct JWKSEndToEndTests {
         #expect(r?.reason == .jwksUnavailable)
         #expect(r?.status == 503)
         #expect(plugin.cache.stats["fetches"] == 1)
+        plugin.cache.shutdown()
+    }
+
+    /// A step that discovers its keys from the provider as issuer `path`.
+    func discoveringStep(_ provider: JWKSTestProvider, issuer: String, _ extra: String = "") throws -> JWKSPlugin {
+        let toml = "oidc_issuer = \"\(issuer)\"\nca_file = \"\(provider.caFile)\"\n" + extra
+        let plugin = try JWKSFactory().makePlugin(config: jwksStepTable(toml), context: jwksContext(fetcher: Self.fetcher))
+        return try #require(plugin as? JWKSPlugin)
+    }
+
+    @Test func oidcDiscoveryOverHTTPSNamesTheKeySetAndTheIssuer() async throws {
+        guard let provider = JWKSTestProvider.start() else { return }
+        let issuer = provider.url("/realms/main")
+        var good = claims()
+        good = .object(JSONObject((good.objectValue?.members ?? []) + [("iss", .string(issuer))]))
+        var foreign = claims("mallory")
+        foreign = .object(JSONObject((foreign.objectValue?.members ?? []) + [("iss", .string(provider.url("/realms/other")))]))
+        guard let minted = JWKSMinter.run(dir: provider.dir, keys: [.init(kid: "k", alg: "ES256")],
+                                          tokens: [.init(key: "k", alg: "ES256", claims: good), .init(key: "k", alg: "ES256", claims: foreign)])
+        else { return }
+        provider.setKeySet([minted.keys["k"]!.jwk])
+        provider.setDiscovery(["issuer": .string(issuer), "jwks_uri": .string(provider.url)])
+        let plugin = try discoveringStep(provider, issuer: issuer, "algorithms = [\"ES256\"]")
+        let r = await decide(plugin, minted.tokens[0])
+        #expect(r?.allow == true, "\(r?.reason.code ?? "") \(r?.message ?? "")")
+        #expect(await decide(plugin, minted.tokens[1])?.reason == .badIssuer)
+        #expect(provider.discoveryCount == 1)
+        #expect(provider.fetchCount == 1)
+        #expect(plugin.cache.stats["url"] == .string(provider.url))
+        plugin.cache.shutdown()
+    }
+
+    @Test func aDiscoveryDocumentNamingAnotherIssuerIsJwksUnavailable() async throws {
+        guard let provider = JWKSTestProvider.start() else { return }
+        let issuer = provider.url("/realms/main")
+        var good = claims()
+        good = .object(JSONObject((good.objectValue?.members ?? []) + [("iss", .string(issuer))]))
+        guard let minted = JWKSMinter.run(dir: provider.dir, keys: [.init(kid: "k", alg: "RS256")],
+                                          tokens: [.init(key: "k", alg: "RS256", claims: good)])
+        else { return }
+        provider.setKeySet([minted.keys["k"]!.jwk])
+        provider.setDiscovery(["issuer": .string(provider.url("/realms/master")), "jwks_uri": .string(provider.url)])
+        let plugin = try discoveringStep(provider, issuer: issuer)
+        let r = await decide(plugin, minted.tokens[0])
+        #expect(r?.allow == false)
+        #expect(r?.reason == .jwksUnavailable)
+        #expect(r?.status == 503)
+        #expect(r?.message?.contains("not oidc_issuer") == true, "\(r?.message ?? "")")
+        #expect(provider.discoveryCount == 1)
+        #expect(provider.fetchCount == 0)
         plugin.cache.shutdown()
     }
 }

@@ -114,8 +114,8 @@ struct JWKSFactoryTests {
                                                                context: jwksContext(fetcher: fetcher, resources: resources)) as? JWKSPlugin)
         #expect(other.cache !== a.cache)
         #expect(fetcher.fetchCount == 2)
-        let reporting = resources.all.compactMap { $0.resource as? any StatsReporting }
-        #expect(reporting.map(\.statsKey).sorted() == ["https://idp.test/jwks.json", "https://other.test/jwks.json"])
+        let reporting = resources.all.compactMap { ($0.resource as? any SourceReporting)?.report }
+        #expect(reporting.map(\.name).sorted() == ["https://idp.test/jwks.json", "https://other.test/jwks.json"])
         fetcher.release()
     }
 

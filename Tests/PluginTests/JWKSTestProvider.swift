@@ -101,6 +101,15 @@ final class JWKSTestProvider: @unchecked Sendable {
         write("headers.json", JSONValue.object(JSONObject(headers.map { (key: $0.key, value: .string($0.value)) })).jsonString)
     }
 
+    /// Serves `document` as the OpenID discovery document of any issuer path.
+    func setDiscovery(_ document: JSONValue) { write("openid-configuration.json", document.jsonString) }
+
+    /// How many times a discovery document was asked for.
+    var discoveryCount: Int {
+        guard let text = try? String(contentsOfFile: dir + "/discovery.log", encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").count
+    }
+
     /// How many times /jwks.json was asked for.
     var fetchCount: Int {
         guard let text = try? String(contentsOfFile: dir + "/requests.log", encoding: .utf8) else { return 0 }

@@ -81,19 +81,14 @@ func jwksDocument(_ keys: [JSONValue]) -> [UInt8] {
     return w.bytes
 }
 
-/// A clock the test moves by hand.
-final class ManualClock: Sendable {
-    private let value = Mutex<Double>(1_800_000_000)
-    var now: Double { value.withLock { $0 } }
-    func advance(_ seconds: Double) { value.withLock { $0 += seconds } }
-    var function: @Sendable () -> Double { { [self] in self.now } }
-}
-
 /// An HTTPFetcher whose answers the test sets. By default it answers at once, on the calling
 /// thread; `holding` keeps completions until `release()`.
 final class ScriptedFetcher: HTTPFetcher {
     private struct State {
         var answer: Result<HTTPFetchResponse, HTTPFetchError> = .failure(HTTPFetchError("no answer scripted"))
+        /// Answers for particular URLs, before `answer`.
+        var byURL: [String: Result<HTTPFetchResponse, HTTPFetchError>] = [:]
+        var requests: [HTTPFetchRequest] = []
         var holding = false
         var held: [@Sendable (Result<HTTPFetchResponse, HTTPFetchError>) -> Void] = []
         var count = 0
@@ -113,6 +108,28 @@ final class ScriptedFetcher: HTTPFetcher {
         state.withLock { $0.answer = .failure(HTTPFetchError(message)) }
     }
 
+    /// Answers fetches of `url` with `body` (JSON) and `status`, whatever `serve` says.
+    func serve(url: String, _ body: JSONValue, status: Int = 200, headers: [(String, String)] = []) {
+        var w = JSONWriter()
+        w.write(body)
+        let bytes = w.bytes
+        state.withLock { $0.byURL[url] = .success(HTTPFetchResponse(status: status, headers: headers, body: bytes)) }
+    }
+
+    /// Fails fetches of `url`.
+    func fail(url: String, _ message: String) {
+        state.withLock { $0.byURL[url] = .failure(HTTPFetchError(message)) }
+    }
+
+    /// Every request, in order.
+    var requests: [HTTPFetchRequest] { state.withLock { $0.requests } }
+
+    /// Every URL fetched, in order.
+    var urls: [String] { requests.map(\.url) }
+
+    /// How many times `url` was fetched.
+    func fetchCount(_ url: String) -> Int { urls.filter { $0 == url }.count }
+
     func hold() { state.withLock { $0.holding = true } }
 
     /// Answers every held fetch with the current answer and stops holding.
@@ -131,11 +148,12 @@ final class ScriptedFetcher: HTTPFetcher {
     func fetch(_ request: HTTPFetchRequest, completion: @escaping @Sendable (Result<HTTPFetchResponse, HTTPFetchError>) -> Void) {
         let answer: Result<HTTPFetchResponse, HTTPFetchError>? = state.withLock { s in
             s.count += 1
+            s.requests.append(request)
             if s.holding {
                 s.held.append(completion)
                 return nil
             }
-            return s.answer
+            return s.byURL[request.url] ?? s.answer
         }
         if let answer { completion(answer) }
     }
@@ -152,10 +170,11 @@ func jwksContext(fetcher: (any HTTPFetcher)? = nil, resources: SharedResources =
                   resources: resources, fetcher: fetcher)
 }
 
-/// A plugin over a cache with a scripted fetcher and a manual clock, no background refresh.
+/// A plugin over a cache with a scripted fetcher on virtual time: background refreshes run only
+/// when the test moves the clock past them.
 struct JWKSHarness {
     let fetcher = ScriptedFetcher()
-    let clock = ManualClock()
+    let clock = VirtualClock()
     let cache: JWKSCache
     let plugin: JWKSPlugin
 
@@ -166,9 +185,8 @@ struct JWKSHarness {
         let settings = try! JWKSFactory.settings(table, context: context)
         let options = try! JWTOptions.parse(table, context: context, permitted: JWKSFactory.permitted,
                                             defaultAlgorithms: [.rs256], defaultRequireExp: true)
-        cache = JWKSCache(settings: settings, fetcher: fetcher, logger: Logger(label: "jwks-test"),
-                          clock: clock.function, refreshesInBackground: false)
-        var opts = options
+        cache = JWKSCache(settings: settings, fetcher: fetcher, logger: Logger(label: "jwks-test"), clock: clock)
+        var opts = JWKSFactory.checkingIssuer(options, of: settings)
         opts.cacheSize = tokenCacheSize
         plugin = JWKSPlugin(cache: cache, options: opts, realm: "test")
     }

@@ -10,6 +10,9 @@ files, plus a key and token minter. Only needs the `cryptography` package.
         DIR/jwks.json   the body served at /jwks.json
         DIR/headers.json  optional {"Name": "value"} added to the answer (e.g. Cache-Control)
       and appends one line per request for /jwks.json to DIR/requests.log.
+        DIR/openid-configuration.json  served at any path ending in /.well-known/openid-configuration
+                                       (404 when absent); each such request appends a line to
+                                       DIR/discovery.log.
       /echo (GET or POST) answers {"method", "headers", "body"} with what it was sent.
       /redirect answers 302 to /jwks.json; /redirect-loop redirects to itself.
 
@@ -212,6 +215,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "body": body.decode("latin-1")}
         self.answer(200, json.dumps(seen).encode())
 
+    def discovery(self):
+        """An OpenID discovery document for any issuer path, as the test wrote it."""
+        d = self.directory
+        with self.log_lock:
+            with open(os.path.join(d, "discovery.log"), "a") as f:
+                f.write("%f %s\n" % (time.time(), self.path))
+        body = read(d, "openid-configuration.json")
+        if body is None:
+            self.answer(404, b'{"error":"not found"}')
+        else:
+            self.answer(200, body)
+
     def do_POST(self):
         if self.path == "/echo":
             self.echo()
@@ -234,6 +249,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", "/redirect-loop")
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if self.path.endswith("/.well-known/openid-configuration"):
+            self.discovery()
             return
         if self.path != "/jwks.json":
             self.answer(404, b'{"error":"not found"}')

@@ -1,7 +1,8 @@
 import Synchronization
 import AuthzJSON
 
-/// A long-lived object shared by plugins across apps and reloads (a JWKS cache for one URL).
+/// A long-lived object shared by plugins across apps and reloads (a remote source such as a JWKS
+/// cache for one URL).
 public protocol SharedResource: AnyObject, Sendable {
     /// Called once when no configuration uses the resource any more.
     func shutdown()
@@ -87,14 +88,7 @@ public final class SharedResources: Sendable {
     }
 }
 
-/// A shared resource that reports its state in `stats` answers (a JWKS source).
-public protocol StatsReporting: SharedResource {
-    /// Stable name under which it is listed (a JWKS URL).
-    var statsKey: String { get }
-    var stats: JSONValue { get }
-}
-
-/// A shared resource with start-up work worth finishing before the daemon reports READY (a JWKS
+/// A shared resource with start-up work worth finishing before the daemon reports READY (a remote
 /// source's first fetch), so the first requests need not wait for it.
 public protocol StartupWaiting: SharedResource {
     /// Calls back once, on any thread, when the start-up work has finished or failed (at once

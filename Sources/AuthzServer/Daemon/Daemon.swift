@@ -158,7 +158,7 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// Holds READY back until start-up work (first JWKS fetches) is done, at most as long as the
+    /// Holds READY back until start-up work (first fetches of remote sources) is done, at most as long as the
     /// slowest of them may take (their fetch_timeout); requests are already being answered.
     private func waitForStartup() {
         let waiting = shared.resources.all.compactMap { $0.resource as? any StartupWaiting }
@@ -170,7 +170,7 @@ public final class Daemon: @unchecked Sendable {
         }
         let limit = waiting.map(\.maxStartupWait).max() ?? 0
         if group.wait(timeout: .now() + limit) == .timedOut {
-            logger.warning("some JWKS sources had no keys after \(limit) s; ready without them")
+            logger.warning("some remote sources had not answered after \(limit) s; ready without them")
         }
     }
 
@@ -235,16 +235,9 @@ public final class Daemon: @unchecked Sendable {
 
     private func statusLine(decisionsPerSecond: Double, denyShare: Double) -> String {
         let apps = currentConfiguration.withLock { $0?.apps.count ?? 0 }
-        var jwks: [String] = []
-        for (_, r) in shared.resources.all {
-            if let s = r as? any StatsReporting {
-                let stale = s.stats["serving_stale"]?.boolValue == true
-                let keys = s.stats["keys"]?.numberValue?.int64 ?? 0
-                jwks.append(stale ? "stale" : (keys > 0 ? "ok" : "no keys"))
-            }
-        }
+        let sources = shared.resources.all.compactMap { ($0.resource as? any SourceReporting)?.report }
         var line = "\(apps) apps, \(Int(decisionsPerSecond)) decisions/s, \(Int(denyShare * 100))% denied"
-        if !jwks.isEmpty { line += ", jwks: " + jwks.joined(separator: " ") }
+        if let summary = SourceReport.statusSummary(sources) { line += ", " + summary }
         if let e = shared.lastReloadError.withLock({ $0 }) { line += "; last reload failed: \(e)" }
         return line
     }

@@ -25,7 +25,7 @@ final class ServerShared: Sendable {
         self.startTime = Int64(time(nil))
     }
 
-    /// The `stats` payload: uptime, per-app counts and each JWKS source's state.
+    /// The `stats` payload: uptime, per-app counts and each remote source's state.
     func stats(runtime: Runtime) -> JSONValue {
         var apps = JSONObject()
         for name in runtime.apps.keys.sorted() {
@@ -35,10 +35,7 @@ final class ServerShared: Sendable {
                 ("denied", .number(JSONNumber(c.denied.load(ordering: .relaxed)))),
             ]))
         }
-        var sources: [JSONValue] = []
-        for (_, r) in resources.all {
-            if let s = r as? any StatsReporting { sources.append(s.stats) }
-        }
+        let sources = resources.all.compactMap { ($0.resource as? any SourceReporting)?.report }
         var o = JSONObject()
         o["uptime_seconds"] = .number(JSONNumber(Int(Int64(time(nil)) - startTime)))
         o["config_generation"] = .number(JSONNumber(runtime.generation))
@@ -46,7 +43,8 @@ final class ServerShared: Sendable {
         o["apps"] = .object(apps)
         o["unknown_app_denied"] = .number(JSONNumber(counters.unknownApp.denied.load(ordering: .relaxed)))
         o["bad_requests"] = .number(JSONNumber(counters.badRequests.load(ordering: .relaxed)))
-        o["jwks"] = .array(sources)
+        o["jwks"] = .array(sources.filter { $0.kind == "jwks" }.map(\.details))  // SPEC §3, kept as it was
+        o["sources"] = .array(sources.map(\.json))
         if let e = lastReloadError.withLock({ $0 }) { o["last_reload_error"] = .string(e) }
         return .object(o)
     }
