@@ -117,11 +117,14 @@ let package = Package(
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: [
-            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzPlugins",
+            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
