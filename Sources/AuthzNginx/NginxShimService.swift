@@ -13,7 +13,9 @@ internal import Darwin
 /// gracefully (SIGTERM, SIGINT), then stops accepting, closes the connections to authzd,
 /// removes its Unix socket and stops its event loops.
 public struct NginxShimService: Service {
+    /// What the command line set.
     public let configuration: NginxShim.Configuration
+    /// Where the shim logs (stderr in `authzd-nginx`).
     public let logger: Logger
 
     /// A service serving `configuration`, logging to `logger`.
