@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C system libraries, each with a shim header for what Swift cannot call directly.
@@ -60,25 +61,32 @@ let package = Package(
         // The one place plugins are registered.
         .target(name: "AuthzPlugins", dependencies: ["AuthzCore", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin"]),
 
-        // The server.
+        // The server: its services (socket, reload, systemd reports) and how they are composed.
+        // Which plugins and which fetcher it runs with are the executable's choice.
         .target(name: "AuthzServer", dependencies: [
-            "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzFetch", "AuthzText",
+            "AuthzCore", "AuthzJSON", "AuthzSystemd", "AuthzText",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
 
         // Executables.
         .executableTarget(name: "authzd", dependencies: [
             "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzText", "JOSE", "AuthzCrypto", "AuthzPlugins", "AuthzSystemd",
+            "AuthzFetch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "authzd-nginx", dependencies: [
             "AuthzNginx",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "AuthzNginx", dependencies: [
             "AuthzJSON",
@@ -86,6 +94,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "authzd-bench", dependencies: [
             "AuthzJSON",
@@ -108,11 +117,14 @@ let package = Package(
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: [
-            "AuthzServer", "AuthzCore", "AuthzJSON",
+            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [

@@ -23,6 +23,9 @@ struct UnknownGroupError: Error, CustomStringConvertible {
 
 /// The running shim: an HTTP/1.1 server for nginx `auth_request` plus its pool to authzd.
 public final class NginxShim: Sendable {
+    /// Log levels `--log-level` accepts, lowest first.
+    public static let logLevels: [String] = Logger.Level.allCases.map(\.rawValue)
+
     /// What the command line sets.
     public struct Configuration: Sendable {
         /// authzd's Unix socket.
@@ -191,6 +194,11 @@ public final class NginxShim: Sendable {
 
     /// The bound address (with the real port when listening on port 0).
     public var localAddress: SocketAddress? { serverChannel.localAddress }
+
+    /// Closes the listener; ``waitUntilClosed()`` returns once it has closed.
+    public func stopAccepting() {
+        serverChannel.close(promise: nil)
+    }
 
     /// Stops accepting, then closes the connections to authzd.
     public func stop() async {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import AuthzNginx
+import Logging
+import ServiceLifecycle
 
 /// `authzd-nginx --upstream SOCKET_PATH --listen (unix:PATH | HOST:PORT)` (SPEC §2).
 struct AuthzdNginx: AsyncParsableCommand {
@@ -99,7 +101,14 @@ struct AuthzdNginx: AsyncParsableCommand {
             listenMode: UInt32(listenMode, radix: 8) ?? 0o660, listenGroup: listenGroup,
             maxLineBytes: maxLineBytes, headerTimeout: Self.duration(headerTimeout), idleTimeout: Self.duration(idleTimeout),
             maxConnections: maxConnections, upstreamPingInterval: Self.duration(upstreamPingInterval))
-        try await NginxShim.run(configuration: configuration, logLevel: logLevel)
+        // Logs to stderr (swift-log's default handler).
+        var logger = Logger(label: "authzd-nginx")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [NginxShimService(configuration: configuration, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
     }
 }
 

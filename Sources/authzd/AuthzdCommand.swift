@@ -1,9 +1,12 @@
 import ArgumentParser
 import AuthzCore
+import AuthzFetch
+import AuthzPlugins
 import AuthzServer
 import AuthzSystemd
 import AuthzText
 import Logging
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +16,7 @@ import Glibc
 let authzdVersion = "0.1.0"
 
 @main
-struct AuthzdCommand: ParsableCommand {
+struct AuthzdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "authzd",
         abstract: "Authorization sidecar: answers \"may this request through?\" on a Unix socket.",
@@ -24,10 +27,14 @@ struct AuthzdCommand: ParsableCommand {
     /// ArgumentParser's own entry point, except that a command line it cannot parse (an unknown
     /// option, a missing or malformed value) gets one plain sentence and exit 64 instead of a
     /// usage dump; `--help` and `--version` print as usual.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch {
             if exitCode(for: error) == .validationFailure, !(error is ExitCode) {
                 let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
@@ -44,22 +51,29 @@ struct ConfigOption: ParsableArguments {
     var config: String = "/etc/authzd/authzd.toml"
 }
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon.")
 
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
-        let configuration: Configuration
-        switch Daemon.preflight(configPath: options.config) {
-        case .success(let c): configuration = c
-        case .failure(let errors):
-            printConfigErrors(errors)
+    /// Composes the daemon: the built-in plugins, libcurl for remote sources (stopped once the
+    /// socket server has drained), and the configuration's logging.
+    func run() async throws {
+        let fetcher = CurlFetcher(threads: 2)
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configPath: options.config, registry: BuiltinPlugins.registry, fetcher: fetcher)
+        } catch {
+            fetcher.shutdown()
+            printConfigErrors(error)
             throw ExitCode(1)
         }
-        AuthzLogging.bootstrap(target: configuration.log.target.rawValue, level: configuration.log.level)
-        let logger = Logger(label: "authzd")
-        let code = Daemon(configPath: options.config, logger: logger).run()
+        AuthzLogging.bootstrap(target: daemon.configuration.log.target.rawValue, level: daemon.configuration.log.level)
+        let fetching = ClosureService {
+            try? await gracefulShutdown()
+            fetcher.shutdown()
+        }
+        let code = await daemon.run(logger: Logger(label: "authzd"), services: [fetching])
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -72,7 +86,7 @@ struct CheckConfig: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        switch Daemon.preflight(configPath: options.config) {
+        switch Result(catching: { () throws(ConfigErrors) in try ConfigLoader(registry: BuiltinPlugins.registry).load(path: options.config) }) {
         case .success(let c):
             let steps = c.apps.values.reduce(0) { $0 + $1.steps.count }
             print("\(LogText.escaped(options.config)): ok (\(c.apps.count) apps, \(steps) chain steps)")

@@ -31,9 +31,9 @@ private final class Listener {
         try? group.syncShutdownGracefully()
     }
 
-    func place(_ path: String, mode: UInt32 = 0o600, group name: String = "") throws -> SocketFile {
-        let placed = try SocketFile.place(path: path, mode: mode, group: name) { bindPath in
-            try ServerBootstrap(group: group).bind(unixDomainSocketPath: bindPath).wait()
+    func place(_ path: String, mode: UInt32 = 0o600, group name: String = "") async throws -> SocketFile {
+        let placed = try await SocketFile.place(path: path, mode: mode, group: name) { bindPath in
+            try await ServerBootstrap(group: group).bind(unixDomainSocketPath: bindPath).get()
         }
         channels.append(placed.channel)
         return placed.file
@@ -57,9 +57,9 @@ private func makeStaleSocket(_ path: String) {
     close(fd)
 }
 
-private func message(_ body: () throws -> Void) -> String? {
+private func message(_ body: () async throws -> Void) async -> String? {
     do {
-        try body()
+        try await body()
         return nil
     } catch {
         return "\(error)"
@@ -67,11 +67,11 @@ private func message(_ body: () throws -> Void) -> String? {
 }
 
 @Suite struct SocketFileTests {
-    @Test func theSocketIsPlacedWithItsModeAndNothingElseIsLeft() throws {
+    @Test func theSocketIsPlacedWithItsModeAndNothingElseIsLeft() async throws {
         let dir = try ScratchDirectory()
         let listener = Listener()
         let path = dir.path + "/a.sock"
-        _ = try listener.place(path, mode: 0o640)
+        _ = try await listener.place(path, mode: 0o640)
         var st = stat()
         #expect(lstat(path, &st) == 0)
         #expect(st.st_mode & S_IFMT == S_IFSOCK)
@@ -80,38 +80,38 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(SocketFile.probe(path) == 0, "it accepts connections")
     }
 
-    @Test func aLiveSocketIsNotTakenOver() throws {
+    @Test func aLiveSocketIsNotTakenOver() async throws {
         let dir = try ScratchDirectory()
         let listener = Listener()
         let path = dir.path + "/a.sock"
-        _ = try listener.place(path)
+        _ = try await listener.place(path)
         let before = inode(path)
-        let error = message { _ = try listener.place(path) }
+        let error = await message { _ = try await listener.place(path) }
         #expect(error == "cannot listen on \(path): another process is listening on it (is authzd already running?); refusing to take over its socket")
         #expect(inode(path) == before)
         #expect(dir.entries() == ["a.sock"])
         #expect(SocketFile.probe(path) == 0)
     }
 
-    @Test func aStaleSocketIsReplaced() throws {
+    @Test func aStaleSocketIsReplaced() async throws {
         let dir = try ScratchDirectory()
         let path = dir.path + "/a.sock"
         makeStaleSocket(path)
         #expect(SocketFile.probe(path) == ECONNREFUSED)
         let stale = inode(path)
         let listener = Listener()
-        _ = try listener.place(path)
+        _ = try await listener.place(path)
         #expect(inode(path) != stale)
         #expect(SocketFile.probe(path) == 0)
     }
 
-    @Test func onlyTheDaemonsOwnSocketIsRemoved() throws {
+    @Test func onlyTheDaemonsOwnSocketIsRemoved() async throws {
         let dir = try ScratchDirectory()
         let path = dir.path + "/a.sock"
         let first = Listener(), second = Listener()
-        let mine = try first.place(path)
+        let mine = try await first.place(path)
         unlink(path)
-        let theirs = try second.place(path)
+        let theirs = try await second.place(path)
         #expect(!mine.removeIfStillOurs())
         #expect(SocketFile.probe(path) == 0, "the other daemon's socket is still there")
         #expect(theirs.removeIfStillOurs())
@@ -119,63 +119,63 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(!theirs.removeIfStillOurs(), "a second removal finds nothing")
     }
 
-    @Test func aFailedBindLeavesNothingBehind() throws {
+    @Test func aFailedBindLeavesNothingBehind() async throws {
         let dir = try ScratchDirectory()
         let path = dir.path + "/a.sock"
-        let error = message {
-            _ = try SocketFile.place(path: path, mode: 0o600, group: "") { _ in throw IOError(errnoCode: EADDRINUSE, reason: "bind") }
+        let error = await message {
+            _ = try await SocketFile.place(path: path, mode: 0o600, group: "") { _ in throw IOError(errnoCode: EADDRINUSE, reason: "bind") }
         }
         #expect(error == "cannot listen on \(path): bind failed: address already in use")
         #expect(dir.entries().isEmpty)
     }
 
-    @Test func anUnknownGroupIsNamed() throws {
+    @Test func anUnknownGroupIsNamed() async throws {
         let dir = try ScratchDirectory()
         let path = dir.path + "/a.sock"
-        let error = message { _ = try Listener().place(path, group: "no-such-group-for-authzd") }
+        let error = await message { _ = try await Listener().place(path, group: "no-such-group-for-authzd") }
         #expect(error == "cannot listen on \(path): socket_group no-such-group-for-authzd does not exist")
         #expect(dir.entries().isEmpty)
     }
 
-    @Test func theSocketGetsItsGroupAndMode() throws {
+    @Test func theSocketGetsItsGroupAndMode() async throws {
         let dir = try ScratchDirectory()
         let path = dir.path + "/a.sock"
         let listener = Listener()
-        _ = try listener.place(path, mode: 0o660, group: "nogroup")
+        _ = try await listener.place(path, mode: 0o660, group: "nogroup")
         var st = stat()
         #expect(lstat(path, &st) == 0)
         #expect(st.st_gid == getgrnam("nogroup")?.pointee.gr_gid)
         #expect(st.st_mode & 0o777 == 0o660)
     }
 
-    @Test func pathsThatCannotBeSocketsAreRefusedInPlainWords() throws {
+    @Test func pathsThatCannotBeSocketsAreRefusedInPlainWords() async throws {
         let dir = try ScratchDirectory()
         let long = dir.path + "/" + String(repeating: "x", count: 100) + ".sock"
-        #expect(message { _ = try Listener().place(long) }
+        #expect(await message { _ = try await Listener().place(long) }
                 == "cannot listen on \(long): the path is \(long.utf8.count) bytes long; a Unix socket path can have at most 107")
         let nul = dir.path + "/a\u{0}b"
-        #expect(message { _ = try Listener().place(nul) } == "cannot listen on \(nul): the path contains a NUL byte")
+        #expect(await message { _ = try await Listener().place(nul) } == "cannot listen on \(nul): the path contains a NUL byte")
         let file = dir.path + "/plain"
         #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
-        #expect(message { _ = try Listener().place(file) }
+        #expect(await message { _ = try await Listener().place(file) }
                 == "cannot listen on \(file): the path exists and is not a socket; refusing to replace it")
         let underFile = file + "/a.sock"
-        #expect(message { _ = try Listener().place(underFile) } == "cannot listen on \(underFile): \(file) is not a directory")
+        #expect(await message { _ = try await Listener().place(underFile) } == "cannot listen on \(underFile): \(file) is not a directory")
         #expect(dir.entries() == ["plain"])
     }
 
-    @Test func aMissingDirectoryIsCreatedOneLevelDeep() throws {
+    @Test func aMissingDirectoryIsCreatedOneLevelDeep() async throws {
         let dir = try ScratchDirectory()
         let listener = Listener()
         let path = dir.path + "/run/a.sock"
-        _ = try listener.place(path)
+        _ = try await listener.place(path)
         #expect(SocketFile.probe(path) == 0)
         let deeper = dir.path + "/x/y/a.sock"
-        #expect(message { _ = try listener.place(deeper) }
+        #expect(await message { _ = try await listener.place(deeper) }
                 == "cannot listen on \(deeper): the directory \(dir.path)/x/y does not exist, nor does its parent \(dir.path)/x")
     }
 
-    @Test func aTemporaryPathTooLongForBindIsReachedThroughItsDirectory() throws {
+    @Test func aTemporaryPathTooLongForBindIsReachedThroughItsDirectory() async throws {
         let dir = try ScratchDirectory()
         var sub = dir.path
         while sub.utf8.count < 98 { sub += "/d" }
@@ -184,7 +184,7 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(path.utf8.count <= SocketFile.maxPathBytes)
         #expect((sub + "/.authzd-XXXXXX/s").utf8.count > SocketFile.maxPathBytes)
         let listener = Listener()
-        _ = try listener.place(path, mode: 0o600)
+        _ = try await listener.place(path, mode: 0o600)
         #expect(SocketFile.probe(path) == 0)
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: sub)) ?? []) == ["a.sock"])
     }

@@ -23,9 +23,9 @@ struct SocketFile {
 
     /// Binds a listening socket at `path` with `mode` and `group` (empty: the daemon's group).
     /// `bind` binds and listens at the (temporary) path it is given. Every failure throws a
-    /// `DaemonError` that says, in plain words, which path and why.
+    /// `DaemonError` that says, in plain words, which path and why, and leaves nothing behind.
     static func place(path: String, mode: UInt32, group: String,
-                      bind: (String) throws -> Channel) throws -> (channel: Channel, file: SocketFile) {
+                      bind: (String) async throws -> Channel) async throws -> (channel: Channel, file: SocketFile) {
         let fail = { (why: String) in DaemonError("cannot listen on \(path): \(why)") }
         let length = path.utf8.count
         if path.utf8.contains(0) { throw fail("the path contains a NUL byte") }
@@ -48,51 +48,48 @@ struct SocketFile {
         let tempDir = String(cString: made)
         let tempPath = tempDir + "/s"
         var channel: Channel?
-        var done = false
-        defer {
-            if !done {
-                if let channel { try? channel.close().wait() }
-                unlink(tempPath)
-                rmdir(tempDir)
-            }
-        }
-
-        // A temporary path too long for sun_path is reached through its directory's descriptor.
-        var bindPath = tempPath
-        var dirFD: Int32 = -1
-        if tempPath.utf8.count > maxPathBytes {
-            dirFD = open(tempDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard dirFD >= 0 else { throw fail("cannot open \(tempDir): \(plain(errno))") }
-            bindPath = "/proc/self/fd/\(dirFD)/s"
-        }
-        defer { if dirFD >= 0 { close(dirFD) } }
         do {
-            channel = try bind(bindPath)
-        } catch let error as IOError {
-            throw fail("bind failed: \(plain(error.errnoCode))")
+            // A temporary path too long for sun_path is reached through its directory's descriptor.
+            var bindPath = tempPath
+            var dirFD: Int32 = -1
+            if tempPath.utf8.count > maxPathBytes {
+                dirFD = open(tempDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard dirFD >= 0 else { throw fail("cannot open \(tempDir): \(plain(errno))") }
+                bindPath = "/proc/self/fd/\(dirFD)/s"
+            }
+            defer { if dirFD >= 0 { close(dirFD) } }
+            do {
+                channel = try await bind(bindPath)
+            } catch let error as IOError {
+                throw fail("bind failed: \(plain(error.errnoCode))")
+            } catch {
+                throw fail("bind failed: \(error)")
+            }
+
+            if let gid, chown(tempPath, uid_t.max, gid) != 0 {
+                let e = errno
+                let hint = e == EPERM ? " (this user is not a member of \(group))" : ""
+                throw fail("cannot give the socket to group \(group): \(plain(e))\(hint)")
+            }
+            if chmod(tempPath, mode_t(mode)) != 0 {
+                throw fail("cannot set the socket's mode: \(plain(errno))")
+            }
+            var st = stat()
+            guard lstat(tempPath, &st) == 0 else { throw fail("the new socket vanished: \(plain(errno))") }
+
+            // Checked again just before the rename: a daemon may have started meanwhile.
+            try refuseLiveOrForeign(path, fail)
+            if rename(tempPath, path) != 0 {
+                throw fail("cannot move the socket into place: \(plain(errno))")
+            }
+            rmdir(tempDir)
+            return (channel!, SocketFile(path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
         } catch {
-            throw fail("bind failed: \(error)")
+            if let channel { try? await channel.close().get() }
+            unlink(tempPath)
+            rmdir(tempDir)
+            throw error
         }
-
-        if let gid, chown(tempPath, uid_t.max, gid) != 0 {
-            let e = errno
-            let hint = e == EPERM ? " (this user is not a member of \(group))" : ""
-            throw fail("cannot give the socket to group \(group): \(plain(e))\(hint)")
-        }
-        if chmod(tempPath, mode_t(mode)) != 0 {
-            throw fail("cannot set the socket's mode: \(plain(errno))")
-        }
-        var st = stat()
-        guard lstat(tempPath, &st) == 0 else { throw fail("the new socket vanished: \(plain(errno))") }
-
-        // Checked again just before the rename: a daemon may have started meanwhile.
-        try refuseLiveOrForeign(path, fail)
-        if rename(tempPath, path) != 0 {
-            throw fail("cannot move the socket into place: \(plain(errno))")
-        }
-        done = true
-        rmdir(tempDir)
-        return (channel!, SocketFile(path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
     }
 
     /// Removes the path if it is still this socket; returns whether it did.
