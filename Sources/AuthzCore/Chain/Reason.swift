@@ -24,12 +24,16 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
     public static let badRequest = Reason("bad_request")
     public static let lineTooLong = Reason("line_too_long")
     public static let noDecision = Reason("no_decision")
+    /// SPEC §8: the introspection endpoint says `active: false`.
+    public static let tokenInactive = Reason("token_inactive")
+    /// SPEC §8: the introspection endpoint cannot be reached or fails; the step fails closed.
+    public static let introspectionUnavailable = Reason("introspection_unavailable")
 
     /// Every code, for documentation and tests.
     public static let all: [Reason] = [
         .ok, .ipNotAllowed, .noToken, .malformedToken, .algNotAllowed, .badSignature, .tokenExpired,
         .tokenNotYetValid, .badIssuer, .badAudience, .missingClaim, .unknownKid, .jwksUnavailable,
-        .unknownApp, .badRequest, .lineTooLong, .noDecision,
+        .unknownApp, .badRequest, .lineTooLong, .noDecision, .tokenInactive, .introspectionUnavailable,
     ]
 
     /// The HTTP status SPEC §3 pairs with this reason.
@@ -38,7 +42,7 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         case .ok: 200
         case .ipNotAllowed, .unknownApp: 403
         case .badRequest, .lineTooLong: 400
-        case .jwksUnavailable: 503
+        case .jwksUnavailable, .introspectionUnavailable: 503
         default: 401
         }
     }
