@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """A real OAuth 2.0 authorization server (django-oauth-toolkit) for authzd's tests.
 
-  server.py DATA_DIR --client ID SECRET [--client ID SECRET ...]
+  server.py DATA_DIR --client ID SECRET [--client ID SECRET ...] [--template-dir DIR]
 
 Binds a free port on 127.0.0.1, writes an RSA key for OpenID Connect into DATA_DIR, migrates a
 sqlite database there, creates each client as a confidential client-credentials application,
-prints "PORT <n>" and serves until signalled. Endpoints (django-oauth-toolkit's):
+prints "PORT <n>" and serves until signalled. With --template-dir, a migrated database is kept
+there (named after the Django and django-oauth-toolkit versions) and copied instead of migrating
+from scratch each time, which is most of the start-up time; migrate still runs and finds nothing
+or little to do. Endpoints (django-oauth-toolkit's):
   /o/token/           client-credentials tokens (RFC 6749 §4.4)
   /o/introspect/      RFC 7662 introspection (HTTP Basic client authentication)
   /o/revoke_token/    RFC 7009 revocation
@@ -14,6 +17,7 @@ plus the test controls in oauth_test/views.py under /test/.
 """
 import argparse
 import os
+import shutil
 import socketserver
 import sys
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
@@ -37,6 +41,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("data_dir")
     parser.add_argument("--client", nargs=2, action="append", metavar=("ID", "SECRET"), required=True)
+    parser.add_argument("--template-dir")
     args = parser.parse_args()
 
     server = ThreadingServer(("127.0.0.1", 0), QuietHandler)
@@ -52,11 +57,26 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
     import django
+    import oauth2_provider
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
 
+    database = os.path.join(args.data_dir, "oauth.sqlite3")
+    template = None
+    if args.template_dir:
+        os.makedirs(args.template_dir, exist_ok=True)
+        template = os.path.join(args.template_dir, "oauth-django%s-dot%s.sqlite3"
+                                % (django.__version__, oauth2_provider.__version__))
+        if os.path.exists(template):
+            shutil.copyfile(template, database)
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    if template and not os.path.exists(template):
+        from django.db import connection
+        connection.close()
+        partial = "%s.%d" % (template, os.getpid())
+        shutil.copyfile(database, partial)
+        os.replace(partial, template)
     flat = []
     for client_id, secret in args.client:
         flat += ["--client", client_id, secret]
