@@ -40,6 +40,7 @@ struct OAuth2IntrospectionEndToEndTests {
         // The token itself is never echoed back or logged.
         #expect(!a.jsonString.contains(token))
         #expect(!d.process.log.contains(token))
+        #expect(!d.process.log.contains(server.introspectionSecret))
         let none = try d.check(app: "api")
         #expect(none["reason"] == "no_token")
         #expect(none["status"] == 401)
@@ -120,6 +121,8 @@ struct OAuth2IntrospectionEndToEndTests {
         #expect(a["reason"] == "introspection_unavailable")
         #expect(a["status"] == 503)
         #expect(a["message"]?.stringValue?.contains(token) == false)
+        #expect(!d.process.log.contains(token))
+        #expect(!d.process.log.contains(server.introspectionSecret))
     }
 
     @Test func slowServerFailsClosedAfterFetchTimeout() throws {
@@ -183,7 +186,8 @@ struct OAuth2IntrospectionEndToEndTests {
         let server = try OAuthTestServer()
         let d = try DaemonUnderTest(apps: ["api": Self.app(server)])
         let token = try server.token()
-        // Pipelined on one connection: all wait on the same call, and all are answered.
+        // Pipelined on one connection: all wait on the same call (or reuse its answer), and all
+        // are answered; the server sees one call.
         let client = try d.client()
         let line = JSONValue.object(JSONObject([
             ("app", "api"), ("remote_addr", "127.0.0.1"),
@@ -192,6 +196,7 @@ struct OAuth2IntrospectionEndToEndTests {
         try client.send(String(repeating: line + "\n", count: 50))
         let answers = try (0..<50).map { _ in try client.readJSON() }
         #expect(answers.allSatisfy { $0["allow"] == .bool(true) })
+        #expect(try server.introspectionCount() == 1)
     }
 
     /// The helper's OpenID side, which `jwks` with `oidc_issuer` can use: a JWT minted with the

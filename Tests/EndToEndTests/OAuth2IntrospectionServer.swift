@@ -90,6 +90,15 @@ final class OAuthTestServer: @unchecked Sendable {
         guard r.status == 204 else { throw TestFailure("could not slow the server down: \(r.status)") }
     }
 
+    /// How many introspection calls the server has received.
+    func introspectionCount() throws -> Int {
+        let r = try Curl.request("\(base)/test/introspections/")
+        guard r.status == 200, let n = (try? JSONParser.parse(r.body))?["count"]?.numberValue?.int64 else {
+            throw TestFailure("no introspection count from the OAuth server: \(r.status) \(r.body)")
+        }
+        return Int(n)
+    }
+
     /// A JWT signed with the server's OIDC key (RS256, its JWKS kid); `iss` defaults to `issuer`,
     /// `iat` to now and `exp` to an hour from now.
     func mintJWT(_ claims: [String: JSONValue]) throws -> String {

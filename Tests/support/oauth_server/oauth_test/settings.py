@@ -20,7 +20,7 @@ INSTALLED_APPS = [
     "oauth_test",
 ]
 MIDDLEWARE = [
-    "oauth_test.delay.DelayMiddleware",
+    "oauth_test.controls.ControlMiddleware",
 ]
 ROOT_URLCONF = "oauth_test.urls"
 DATABASES = {

@@ -7,5 +7,6 @@ urlpatterns = [
     # Test controls: never part of a real server.
     path("test/expire/", views.expire),
     path("test/delay/", views.delay),
+    path("test/introspections/", views.introspections),
     path("test/jwt/", views.mint_jwt),
 ]

@@ -1,5 +1,6 @@
-"""Controls only a test server has: expire a token in the database, slow the server down, and
-sign a JWT with the server's OIDC key (the key its JWKS endpoint publishes)."""
+"""Controls only a test server has: expire a token in the database, slow the server down, count
+introspection calls, and sign a JWT with the server's OIDC key (the key its JWKS endpoint
+publishes)."""
 import hashlib
 import json
 import time
@@ -12,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from jwcrypto import jwk, jwt
 from oauth2_provider.models import get_access_token_model
 
-from .delay import set_delay
+from .controls import introspection_count, set_delay
 
 
 @csrf_exempt
@@ -33,6 +34,11 @@ def delay(request):
     """POST seconds=N: every later /o/ request waits N seconds."""
     set_delay(float(request.POST["seconds"]))
     return HttpResponse(status=204)
+
+
+def introspections(request):
+    """GET: how many introspection calls the server has received."""
+    return JsonResponse({"count": introspection_count()})
 
 
 @csrf_exempt
