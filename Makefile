@@ -6,7 +6,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= deploy/authzd.toml
 DEB_PACKAGES := pkg-config libssl-dev libcurl4-openssl-dev libsystemd-dev openssl ca-certificates \
-	systemd nginx-light python3 python3-cryptography python3-jwt curl procps libtomcat10-embed-java \
+	systemd nginx-light python3 python3-pip python3-cryptography python3-jwt curl procps libtomcat10-embed-java \
 	$(if $(wildcard /usr/bin/javac),,default-jdk-headless)
 BENCH_PACKAGES := wrk
 
@@ -26,6 +26,8 @@ deps:
 	fi
 	@python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install -q pyjwt cryptography \
 		|| python3 -m pip install -q --break-system-packages pyjwt cryptography
+	@python3 -c "import oauth2_provider, jwcrypto" 2>/dev/null || python3 -m pip install -q "django-oauth-toolkit>=3" \
+		|| python3 -m pip install -q --break-system-packages "django-oauth-toolkit>=3"
 
 build: deps
 	$(SWIFT) build

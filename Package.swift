@@ -58,8 +58,14 @@ let package = Package(
                 path: "plugins/JWTHMAC"),
         .target(name: "JWKSPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport", "AuthzJSON"],
                 path: "plugins/JWKS"),
+        .target(name: "OAuth2IntrospectionPlugin", dependencies: [
+            "AuthzCore", "JOSE", "JWTSupport", "AuthzJSON", "AuthzCrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "plugins/OAuth2Introspection"),
         // The one place plugins are registered.
-        .target(name: "AuthzPlugins", dependencies: ["AuthzCore", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin"]),
+        .target(name: "AuthzPlugins", dependencies: [
+            "AuthzCore", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "OAuth2IntrospectionPlugin",
+        ]),
 
         // The server: its services (socket, reload, systemd reports) and how they are composed.
         // Which plugins and which fetcher it runs with are the executable's choice.
@@ -114,6 +120,7 @@ let package = Package(
         .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins", "AuthzText"]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
+            "OAuth2IntrospectionPlugin",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: [

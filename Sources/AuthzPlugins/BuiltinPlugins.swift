@@ -2,6 +2,7 @@ import AuthzCore
 import IPAllowlistPlugin
 import JWKSPlugin
 import JWTHMACPlugin
+import OAuth2IntrospectionPlugin
 
 /// The one place plugins are registered: adding a plugin is a folder under `plugins/` and a
 /// line here.
@@ -11,6 +12,7 @@ public enum BuiltinPlugins {
             IPAllowlistFactory(),
             JWTHMACFactory(),
             JWKSFactory(),
+            OAuth2IntrospectionFactory(),
         ])
     }
 }

@@ -95,7 +95,7 @@ func answer(_ d: Decision, id: JSONValue?, sourceLocation: SourceLocation = #_so
             "jwks_unavailable": 503, "no_token": 401, "malformed_token": 401, "alg_not_allowed": 401,
             "bad_signature": 401, "token_expired": 401, "token_not_yet_valid": 401, "bad_issuer": 401,
             "bad_audience": 401, "missing_claim": 401, "unknown_kid": 401, "no_decision": 401,
-            "insufficient_scope": 403,
+            "insufficient_scope": 403, "token_inactive": 401, "introspection_unavailable": 503,
         ]
         #expect(Set(Reason.all.map(\.code)) == Set(expected.keys))
         for r in Reason.all { #expect(r.defaultStatus == expected[r.code], "\(r)") }

@@ -26,12 +26,17 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
     public static let noDecision = Reason("no_decision")
     /// SPEC §8: the token is valid but lacks a scope the step requires (403).
     public static let insufficientScope = Reason("insufficient_scope")
+    /// SPEC §8: the introspection endpoint says `active: false`.
+    public static let tokenInactive = Reason("token_inactive")
+    /// SPEC §8: the introspection endpoint cannot be reached or fails; the step fails closed.
+    public static let introspectionUnavailable = Reason("introspection_unavailable")
 
     /// Every code, for documentation and tests.
     public static let all: [Reason] = [
         .ok, .ipNotAllowed, .noToken, .malformedToken, .algNotAllowed, .badSignature, .tokenExpired,
         .tokenNotYetValid, .badIssuer, .badAudience, .missingClaim, .unknownKid, .jwksUnavailable,
-        .unknownApp, .badRequest, .lineTooLong, .noDecision, .insufficientScope,
+        .unknownApp, .badRequest, .lineTooLong, .noDecision, .insufficientScope, .tokenInactive,
+        .introspectionUnavailable,
     ]
 
     /// The HTTP status SPEC §3 pairs with this reason.
@@ -40,7 +45,7 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         case .ok: 200
         case .ipNotAllowed, .unknownApp, .insufficientScope: 403
         case .badRequest, .lineTooLong: 400
-        case .jwksUnavailable: 503
+        case .jwksUnavailable, .introspectionUnavailable: 503
         default: 401
         }
     }
