@@ -50,6 +50,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON"]),
+        // `authzd import antmedia`: Ant Media app settings -> app files, checked by the real plugins.
+        .target(name: "AntMediaImport", dependencies: [
+            "AuthzCore", "AuthzTOML", "AuthzText", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // Chain plugins: each its own folder and target, depending only on the core and JOSE.
         .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore"], path: "plugins/IPAllowlist"),
@@ -71,6 +75,7 @@ let package = Package(
         // Executables.
         .executableTarget(name: "authzd", dependencies: [
             "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzText", "JOSE", "AuthzCrypto", "AuthzPlugins", "AuthzSystemd",
+            "AntMediaImport", "AuthzTOML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -114,6 +119,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "AntMediaImportTests", dependencies: ["AntMediaImport", "AuthzCore", "AuthzPlugins", "AuthzTOML"]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON",
