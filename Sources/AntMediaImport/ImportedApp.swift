@@ -45,10 +45,10 @@ public struct ImportedApp: Sendable, Equatable {
     /// for reading, not loading.
     public func render(maskingSecrets: Bool = false) -> String {
         var out = """
-            # App "\(name)", imported by `authzd import antmedia` from
+            \(Self.firstLine(name))
             # \(LogText.escaped(source))
-            # Importing again overwrites this file: change the Ant Media settings and re-import, or
-            # stop importing this app before editing it by hand.
+            # A new import replaces this file. To edit it by hand, delete the first line: imports
+            # then leave the file alone.
 
             """
         if holdsSecret {
@@ -78,6 +78,18 @@ public struct ImportedApp: Sendable, Equatable {
             }
         }
         return out
+    }
+
+    /// The first line of every file the importer writes; only a file that starts with it is
+    /// replaced by a later import, so a hand-written app file (or one whose first line was
+    /// deleted to take it over) is never overwritten.
+    public static func firstLine(_ name: String) -> String {
+        "# App \"\(name)\", imported by `authzd import antmedia` from"
+    }
+
+    /// Whether `bytes` (an existing app file) was written by the importer for app `name`.
+    public static func isImportedFile(_ bytes: [UInt8], name: String) -> Bool {
+        bytes.starts(with: Array((firstLine(name) + "\n").utf8))
     }
 
     private func stepHeader(_ step: Step) -> String {

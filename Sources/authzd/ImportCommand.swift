@@ -59,6 +59,7 @@ struct ImportAntMedia: ParsableCommand {
 
         let importer = AntMediaImporter(registry: BuiltinPlugins.registry)
         var refused = 0
+        var kept = 0
         var counts: [AppFileWriter.Outcome: Int] = [:]
         for found in apps {
             var result = importer.importApp(name: found.name, file: found.propertiesFile)
@@ -78,6 +79,13 @@ struct ImportAntMedia: ParsableCommand {
             let path = outDir + "/" + app.name + ".toml"
             let mode: mode_t = app.holdsSecret ? 0o640 : 0o644
             let steps = app.steps.map(\.plugin).joined(separator: ", ")
+            var st = stat()
+            if lstat(path, &st) == 0, !Self.isImportedFile(path, name: app.name) {
+                // Written or taken over by hand: an import must not replace someone's edits.
+                kept += 1
+                print("\(app.name): kept \(LogText.escaped(path)) (not written by the importer; move it aside to import)")
+                continue
+            }
             if dryRun {
                 let outcome = AppFileWriter.preview(app.render(), at: path)
                 counts[outcome, default: 0] += 1
@@ -94,9 +102,10 @@ struct ImportAntMedia: ParsableCommand {
                 refused += 1
             }
         }
-        let done = apps.count - refused
+        let done = apps.count - refused - kept
         let detail = [AppFileWriter.Outcome.created, .updated, .unchanged]
             .map { "\(counts[$0, default: 0]) \(dryRun ? Self.wouldDo($0) : $0.rawValue)" }.joined(separator: ", ")
+            + (kept > 0 ? ", \(kept) kept as written by hand" : "")
         print("\(done) of \(apps.count) apps \(dryRun ? "would be imported" : "imported") (\(detail))")
         if refused > 0 {
             throw failure("import antmedia", "\(refused) app\(refused == 1 ? "" : "s") not imported; nothing was written for \(refused == 1 ? "it" : "them")",
@@ -133,6 +142,13 @@ struct ImportAntMedia: ParsableCommand {
         let config = Self.absolute(options.config)
         let base = config.lastIndex(of: "/").map { String(config[..<$0]) } ?? "."
         return ((base.isEmpty ? "" : base) + "/" + appsDir, inline)
+    }
+
+    /// Whether the file at `path` is one the importer wrote (and so may replace); a file it
+    /// cannot read counts as not.
+    private static func isImportedFile(_ path: String, name: String) -> Bool {
+        guard case .success(let bytes) = readFileBytes(path, limit: AntMediaImporter.maximumFileBytes) else { return false }
+        return ImportedApp.isImportedFile(bytes, name: name)
     }
 
     private static func wouldDo(_ outcome: AppFileWriter.Outcome) -> String {

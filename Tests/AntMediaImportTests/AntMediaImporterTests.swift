@@ -271,4 +271,14 @@ import Testing
         let chain = try loadThroughConfigLoader(a)
         #expect(chain.steps.map(\.pluginName) == ["ip_allowlist"])
     }
+
+    @Test func onlyAFileStartingWithTheImportersFirstLineCountsAsImported() throws {
+        let app = try imported("")
+        #expect(ImportedApp.isImportedFile(Array(app.render().utf8), name: "LiveApp"))
+        // The same header for another app, a file whose first line was deleted, a hand-written file.
+        #expect(!ImportedApp.isImportedFile(Array(app.render().utf8), name: "Live"))
+        let taken = app.render().split(separator: "\n", maxSplits: 1)[1]
+        #expect(!ImportedApp.isImportedFile(Array(taken.utf8), name: "LiveApp"))
+        #expect(!ImportedApp.isImportedFile(Array("[[chain]]\nplugin = \"ip_allowlist\"\n".utf8), name: "LiveApp"))
+    }
 }

@@ -181,4 +181,26 @@ struct AntMediaImportEndToEndTests {
         let check = try runCommand(try TestEnvironment.binary("authzd"), ["check-config", "--config", f.config])
         #expect(check.status == 0, "\(check.stderr)")
     }
+
+    @Test func aFileNotWrittenByTheImporterIsKeptAsItIs() throws {
+        let f = try Fixture()
+        try f.app("Broken", "ipFilterEnabled=true\n")
+        let handWritten = "# by hand\n[[chain]]\nplugin = \"ip_allowlist\"\nallow = [\"::1\"]\n"
+        try handWritten.write(toFile: f.appFile("LiveApp"), atomically: true, encoding: .utf8)
+        let r = try f.run()
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("LiveApp: kept \(f.appFile("LiveApp")) (not written by the importer"), "\(r.stdout)")
+        #expect(r.stdout.contains("5 of 6 apps imported (5 created, 0 updated, 0 unchanged, 1 kept as written by hand)"), "\(r.stdout)")
+        #expect(try String(contentsOfFile: f.appFile("LiveApp"), encoding: .utf8) == handWritten)
+
+        // An imported file whose first line was deleted has been taken over: also kept.
+        let internalText = try String(contentsOfFile: f.appFile("Internal"), encoding: .utf8)
+        let takenOver = String(internalText.split(separator: "\n", maxSplits: 1)[1])
+        try takenOver.write(toFile: f.appFile("Internal"), atomically: true, encoding: .utf8)
+        try f.app("Internal", "remoteAllowedCIDR=172.16.0.0/12\n")
+        let again = try f.run()
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("Internal: kept"))
+        #expect(try String(contentsOfFile: f.appFile("Internal"), encoding: .utf8) == takenOver)
+    }
 }
