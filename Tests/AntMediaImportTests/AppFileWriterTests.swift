@@ -52,4 +52,23 @@ import Testing
         #expect(e.message.contains("missing"))
         #expect(try listing(dir.path).isEmpty)
     }
+
+    @Test func aReplacedFileKeepsItsGroup() throws {
+        let dir = try ScratchDirectory()
+        let path = try dir.write("a.toml", "old\n")
+        // Root may give any group; anyone else, one of their other groups.
+        var groups = [gid_t](repeating: 0, count: 64)
+        let n = Int(getgroups(Int32(groups.count), &groups))
+        let other: gid_t? = geteuid() == 0 ? 4242 : groups.prefix(max(n, 0)).first { $0 != getegid() }
+        guard let other else {
+            Issue.record("needs root or a user with a second group to change a file's group")
+            return
+        }
+        #expect(chown(path, geteuid(), other) == 0)
+        #expect(try AppFileWriter.write("new\n", to: path, mode: 0o640).get() == .updated)
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        #expect(st.st_gid == other)
+        #expect(st.st_mode & 0o7777 == 0o640)
+    }
 }
