@@ -127,7 +127,7 @@ public struct AntMediaImporter: Sendable {
 
     /// Loads an app file's text the way the configuration loader does and returns the errors of
     /// each step by index (index `Int.max` for errors outside any step); empty when it loads.
-    public static func buildErrors(_ text: String, appFile: String, appName: String,
+    static func buildErrors(_ text: String, appFile: String, appName: String,
                                    registry: PluginRegistry) -> [(step: Int, errors: [ConfigError])] {
         let root: TOMLTable
         do {
