@@ -77,65 +77,80 @@ public struct JavaProperties: Sendable {
     private static let cr: UInt8 = 0x0D, lf: UInt8 = 0x0A, backslash: UInt8 = 0x5C
 
     /// Splits the file into logical lines (comments and blank lines dropped, continuations
-    /// joined), each with the line it starts on; escapes are still raw.
+    /// joined), each with the line it starts on; escapes are still raw. This follows Java 17's
+    /// `Properties.LineReader` step by step, quirks included: a comment is recognised wherever a
+    /// logical line is still empty (also right after a continuation that left it empty), and a
+    /// line end that is the file's last byte ends the file, so a final lone `\` line yields
+    /// an entry with an empty key.
     static func logicalLines(_ bytes: [UInt8]) -> [(chars: [UInt8], line: Int)] {
-        var out: [(chars: [UInt8], line: Int)] = []
-        var buf: [UInt8] = []
-        var skipBlanks = true, continuing = false, atLineStart = true
-        var inComment = false, oddBackslashes = false, skipLF = false
-        var line = 1, startLine = 1
+        // The line each byte is on: a line ends at \n, at \r\n, or at a \r not followed by \n.
+        var lineOf = [Int](repeating: 1, count: bytes.count)
+        var line = 1
         for i in bytes.indices {
-            let c = bytes[i]
-            let thisLine = line
-            if c == lf || (c == cr && (i + 1 == bytes.count || bytes[i + 1] != lf)) { line += 1 }
-            if skipLF {
-                skipLF = false
-                if c == lf { continue }
-            }
-            if skipBlanks {
-                if isBlank(c) { continue }
-                // Blank lines are skipped, except right after a continuation: there a line
-                // end ends the logical line.
-                if !continuing && (c == cr || c == lf) { continue }
-                skipBlanks = false
-                continuing = false
-            }
-            if atLineStart {
-                atLineStart = false
-                startLine = thisLine
-                if c == UInt8(ascii: "#") || c == UInt8(ascii: "!") {
-                    inComment = true
+            lineOf[i] = line
+            if bytes[i] == lf || (bytes[i] == cr && (i + 1 == bytes.count || bytes[i + 1] != lf)) { line += 1 }
+        }
+        var out: [(chars: [UInt8], line: Int)] = []
+        var i = 0
+        var skipLF = false
+        readLine: while true {
+            var buf: [UInt8] = []
+            var startLine = 0
+            var skipBlanks = true, continuing = false, oddBackslashes = false
+            while true {
+                guard i < bytes.count else {
+                    if !buf.isEmpty { out.append((oddBackslashes ? Array(buf.dropLast()) : buf, startLine)) }
+                    break readLine
+                }
+                let c = bytes[i]
+                let thisLine = lineOf[i]
+                i += 1
+                if skipLF {
+                    skipLF = false
+                    if c == lf { continue }
+                }
+                if skipBlanks {
+                    if isBlank(c) { continue }
+                    // Blank lines are skipped, except right after a continuation: there a line
+                    // end ends the logical line.
+                    if !continuing && (c == cr || c == lf) { continue }
+                    skipBlanks = false
+                    continuing = false
+                }
+                if buf.isEmpty && (c == UInt8(ascii: "#") || c == UInt8(ascii: "!")) {
+                    while i < bytes.count {
+                        let d = bytes[i]
+                        i += 1
+                        if d == cr || d == lf { break }
+                    }
+                    guard i < bytes.count else { break readLine }
+                    skipBlanks = true
                     continue
                 }
-            }
-            if c != lf && c != cr {
-                buf.append(c)
-                oddBackslashes = c == backslash ? !oddBackslashes : false
-                continue
-            }
-            if inComment || buf.isEmpty {
-                inComment = false
-                atLineStart = true
-                skipBlanks = true
-                buf.removeAll(keepingCapacity: true)
-                continue
-            }
-            if oddBackslashes {
+                if c != lf && c != cr {
+                    if buf.isEmpty { startLine = thisLine }
+                    buf.append(c)
+                    oddBackslashes = c == backslash ? !oddBackslashes : false
+                    continue
+                }
+                if buf.isEmpty {
+                    skipBlanks = true
+                    continue
+                }
+                if i == bytes.count {
+                    out.append((oddBackslashes ? Array(buf.dropLast()) : buf, startLine))
+                    break readLine
+                }
+                guard oddBackslashes else {
+                    out.append((buf, startLine))
+                    continue readLine
+                }
                 buf.removeLast()
                 oddBackslashes = false
                 skipBlanks = true
                 continuing = true
                 if c == cr { skipLF = true }
-            } else {
-                out.append((buf, startLine))
-                buf.removeAll(keepingCapacity: true)
-                atLineStart = true
-                skipBlanks = true
             }
-        }
-        if !inComment && !buf.isEmpty {
-            if oddBackslashes { buf.removeLast() }
-            out.append((buf, startLine))
         }
         return out
     }

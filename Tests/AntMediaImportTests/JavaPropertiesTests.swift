@@ -113,4 +113,17 @@ import Testing
         #expect(p["longkey"]?.value == "v")
         #expect(p["longkey"]?.line == 3)
     }
+
+    @Test func aLogicalLineLeftEmptyByAContinuationMayStartAComment() throws {
+        let p = try parse("\\\n  ! not a key\nk=v\n")
+        #expect(p.entries.count == 1)
+        #expect(p["k"]?.line == 3)
+    }
+
+    @Test func aLoneBackslashLineAtTheEndOfTheFileIsAnEmptyEntryAsInJava() throws {
+        let p = try parse("k=v\n \\\n")
+        #expect(p[""]?.value == "")
+        #expect(p[""]?.line == 2)
+        #expect(try parse("k=v\n\\")[""]?.value == "")
+    }
 }
