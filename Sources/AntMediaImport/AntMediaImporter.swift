@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AuthzCore
 import AuthzTOML
 import Logging
@@ -22,6 +29,11 @@ public struct AntMediaImporter: Sendable {
 
     /// Reads and imports the app `name` from `file`.
     public func importApp(name: String, file: String) -> Result<ImportedApp, AntMediaImportErrors> {
+        // Opening a FIFO or a device would block or read forever: only regular files are read.
+        var st = stat()
+        if stat(file, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            return .failure(AntMediaImportErrors([AntMediaImportError(.unreadableFile, file: file, line: 0, message: "not a regular file")]))
+        }
         switch readFileBytes(file, limit: Self.maximumFileBytes) {
         case .success(let bytes):
             return importApp(name: name, file: file, bytes: bytes)

@@ -1,6 +1,7 @@
 import AntMediaImport
 import AuthzCore
 import AuthzTOML
+import Foundation
 import Testing
 
 /// From `red5-web.properties` to steps: spellings, precedence, defaults, and each refusal.
@@ -213,6 +214,12 @@ import Testing
         guard case .failure(let e) = missing else { Issue.record("a directory was read as a file"); return }
         #expect(e.errors.map(\.code) == [.unreadableFile])
         #expect(e.errors.first?.line == 0)
+        #expect(e.errors.first?.message == "not a regular file")
+        // A FIFO would block a plain open(2): it is refused before any read.
+        let fifo = dir.path + "/fifo.properties"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        guard case .failure(let e3) = importer.importApp(name: "LiveApp", file: fifo) else { Issue.record("a FIFO was read"); return }
+        #expect(e3.errors.map(\.code) == [.unreadableFile])
         let gone = importer.importApp(name: "LiveApp", file: dir.path + "/nothing.properties")
         guard case .failure(let e2) = gone else { Issue.record("a missing file was read"); return }
         #expect(e2.errors.map(\.code) == [.unreadableFile])
