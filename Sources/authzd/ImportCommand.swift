@@ -147,6 +147,9 @@ struct ImportAntMedia: ParsableCommand {
     /// Whether the file at `path` is one the importer wrote (and so may replace); a file it
     /// cannot read counts as not.
     private static func isImportedFile(_ path: String, name: String) -> Bool {
+        // Anything but a regular file (a FIFO would block the read) was not written by us.
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
         guard case .success(let bytes) = readFileBytes(path, limit: AntMediaImporter.maximumFileBytes) else { return false }
         return ImportedApp.isImportedFile(bytes, name: name)
     }
