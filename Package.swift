@@ -51,6 +51,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON"]),
+        // `authzd import antmedia`: Ant Media app settings -> app files, checked by the real plugins.
+        .target(name: "AntMediaImport", dependencies: [
+            "AuthzCore", "AuthzTOML", "AuthzText", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // Chain plugins: each its own folder and target, depending only on the core and JOSE.
         .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore"], path: "plugins/IPAllowlist"),
@@ -81,7 +85,7 @@ let package = Package(
         // Executables.
         .executableTarget(name: "authzd", dependencies: [
             "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzText", "JOSE", "AuthzCrypto", "AuthzPlugins", "AuthzSystemd",
-            "AuthzFetch",
+            "AuthzFetch", "AntMediaImport", "AuthzTOML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -133,6 +137,7 @@ let package = Package(
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        .testTarget(name: "AntMediaImportTests", dependencies: ["AntMediaImport", "AuthzCore", "AuthzPlugins", "AuthzTOML"]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON",

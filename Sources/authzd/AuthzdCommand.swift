@@ -21,7 +21,7 @@ struct AuthzdCommand: AsyncParsableCommand {
         commandName: "authzd",
         abstract: "Authorization sidecar: answers \"may this request through?\" on a Unix socket.",
         version: "authzd \(authzdVersion)",
-        subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Version.self]
+        subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Import.self, Version.self]
     )
 
     /// ArgumentParser's own entry point, except that a command line it cannot parse (an unknown
