@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "JOSE", targets: ["JOSE"]),
         .library(name: "AuthzServer", targets: ["AuthzServer"]),
         .library(name: "AuthzNginx", targets: ["AuthzNginx"]),
+        .library(name: "AuthzWire", targets: ["AuthzWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -50,6 +51,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON"]),
+        // The wire protocol (SPEC §3), both directions, for the daemon and every client.
+        .target(name: "AuthzWire", dependencies: [
+            "AuthzCore", "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
 
         // Chain plugins: each its own folder and target, depending only on the core and JOSE.
         .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore"], path: "plugins/IPAllowlist"),
@@ -62,7 +68,7 @@ let package = Package(
 
         // The server.
         .target(name: "AuthzServer", dependencies: [
-            "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzFetch", "AuthzText",
+            "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzFetch", "AuthzText", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -70,7 +76,7 @@ let package = Package(
 
         // Executables.
         .executableTarget(name: "authzd", dependencies: [
-            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzText", "JOSE", "AuthzCrypto", "AuthzPlugins", "AuthzSystemd",
+            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzText", "JOSE", "AuthzCrypto", "AuthzPlugins", "AuthzSystemd", "AuthzWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -81,14 +87,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "AuthzNginx", dependencies: [
-            "AuthzJSON",
+            "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "authzd-bench", dependencies: [
-            "AuthzJSON",
+            "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -103,12 +109,16 @@ let package = Package(
         .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON", "AuthzTestSupport"]),
         .testTarget(name: "JOSETests", dependencies: ["JOSE", "AuthzJSON", "AuthzCrypto", "AuthzTestSupport"]),
         .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins"]),
+        .testTarget(name: "AuthzWireTests", dependencies: [
+            "AuthzWire", "AuthzCore", "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: [
-            "AuthzServer", "AuthzCore", "AuthzJSON",
+            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -116,7 +126,7 @@ let package = Package(
         ]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
-            "AuthzNginx", "AuthzJSON",
+            "AuthzNginx", "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
