@@ -25,6 +25,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
+    /// What the channel's `autoRead` was last set to (tests read it: `EmbeddedChannel` does not
+    /// report the option).
+    private(set) var isReading = true
 
     init(loop: LoopState, shared: ServerShared, settings: ServerSettings, events: ConnectionEvents) {
         self.loop = loop
@@ -185,6 +188,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         // Reading first: a write may make the socket unwritable, and what `wrote` says then must
         // be the last word.
         if let reading = action.reading {
+            isReading = reading
             context.channel.setOption(ChannelOptions.autoRead, value: reading).whenComplete { _ in }
         }
         if action.write {

@@ -4,7 +4,7 @@ import NIOCore
 /// that arrive in one read. An overlong line is reported once and skipped up to its newline,
 /// so one bad client line never desynchronises the stream.
 struct LineFramer {
-    enum Event {
+    enum Event: Equatable {
         case line(ByteBuffer)
         case tooLong
     }
