@@ -49,18 +49,19 @@ extension ByteBuffer {
         // 20 digits and a sign hold any Int.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { raw in
+            let base = raw.baseAddress!
             var v = value.magnitude
             var at = raw.count
             repeat {
                 at -= 1
-                raw[at] = UInt8(0x30 + v % 10)
+                base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ v % 10), toByteOffset: at, as: UInt8.self)
                 v /= 10
             } while v > 0
             if value < 0 {
                 at -= 1
-                raw[at] = UInt8(ascii: "-")
+                base.storeBytes(of: UInt8(ascii: "-"), toByteOffset: at, as: UInt8.self)
             }
-            writeBytes(UnsafeRawBufferPointer(rebasing: raw[at...]))
+            writeBytes(UnsafeRawBufferPointer(start: base + at, count: raw.count - at))
         }
     }
 

@@ -1,4 +1,5 @@
 @testable import AuthzServer
+import AuthzJSON
 import NIOCore
 import Testing
 
@@ -8,8 +9,16 @@ private func machine(idle: Int = 300, request: Int = 10, maxLineBytes: Int = 64)
     ConnectionStateMachine(maxLineBytes: maxLineBytes, idleSeconds: idle, requestSeconds: request, now: second)
 }
 
-private func write(_ text: String) -> (inout ByteBuffer) -> Void {
-    { $0.writeString(text) }
+/// A `ping` answer carrying `id`, standing in for any answer.
+private func ok(_ id: Int) -> ConnectionStateMachine.Answer {
+    .ok(id: .number(JSONNumber(id)), stats: nil)
+}
+
+/// The ids of the answer lines in `buffer`, in order.
+private func ids(_ buffer: ByteBuffer) -> [Int] {
+    String(buffer: buffer).split(separator: "\n").compactMap { line in
+        (try? JSONParser.parse(String(line)))?["id"]?.numberValue?.int64.map { Int($0) }
+    }
 }
 
 /// Every line event of one read, as text (nil for an overlong line).
@@ -29,9 +38,9 @@ private func lines(_ m: inout ConnectionStateMachine, _ text: String) -> [String
 @Suite struct ConnectionStateMachineTests {
     @Test func readyAnswersGoStraightToTheOutputAndOutInOneWritePerRead() {
         var m = machine()
-        #expect(m.answer(write("a\n")) == .none)
-        #expect(m.answer(write("b\n")) == .none)
-        #expect(String(buffer: m.output) == "a\nb\n")
+        #expect(m.answer(ok(1)) == .none)
+        #expect(m.answer(ok(2)) == .none)
+        #expect(ids(m.output) == [1, 2])
         let action = m.readComplete(now: second)
         #expect(action.write)
         #expect(!action.close)
@@ -42,21 +51,21 @@ private func lines(_ m: inout ConnectionStateMachine, _ text: String) -> [String
 
     @Test func answersBehindAPendingDecisionWaitForItAndKeepRequestOrder() {
         var m = machine()
-        _ = m.answer(write("1 "))
+        _ = m.answer(ok(1))
         let two = m.reserve()
-        _ = m.answer(write("3 "))
+        _ = m.answer(ok(3))
         let four = m.reserve()
-        _ = m.answer(write("5 "))
-        #expect(String(buffer: m.output) == "1 ")
+        _ = m.answer(ok(5))
+        #expect(ids(m.output) == [1])
         #expect(m.answersPending)
         #expect(m.readComplete(now: second).write)
         _ = m.wrote(isWritable: true, now: second)
-        let afterFour = m.fill(four, now: second, write("4 "))
+        let afterFour = m.fill(four, with: ok(4), now: second)
         #expect(!afterFour.write, "4 is ready but 2 is not")
         #expect(m.output.readableBytes == 0)
-        let afterTwo = m.fill(two, now: second, write("2 "))
+        let afterTwo = m.fill(two, with: ok(2), now: second)
         #expect(afterTwo.write)
-        #expect(String(buffer: m.output) == "2 3 4 5 ")
+        #expect(ids(m.output) == [2, 3, 4, 5])
         #expect(!m.answersPending)
     }
 
@@ -64,13 +73,13 @@ private func lines(_ m: inout ConnectionStateMachine, _ text: String) -> [String
         var m = machine()
         let first = m.reserve()
         for _ in 0..<ConnectionStateMachine.maxWaitingAnswers - 1 {
-            #expect(m.answer(write("x\n")).reading == nil)
+            #expect(m.answer(ok(0)).reading == nil)
         }
         #expect(!m.isReadingPaused)
-        #expect(m.answer(write("x\n")).reading == false, "one over the limit pauses reading")
+        #expect(m.answer(ok(0)).reading == false, "one over the limit pauses reading")
         #expect(m.isReadingPaused)
-        #expect(m.answer(write("x\n")).reading == nil, "already paused")
-        let filled = m.fill(first, now: second, write("first\n"))
+        #expect(m.answer(ok(0)).reading == nil, "already paused")
+        let filled = m.fill(first, with: ok(1), now: second)
         #expect(filled.reading == true)
         #expect(filled.write)
         #expect(!m.isReadingPaused)
@@ -82,13 +91,13 @@ private func lines(_ m: inout ConnectionStateMachine, _ text: String) -> [String
         #expect(m.isReadingPaused)
         #expect(m.writabilityChanged(isWritable: true, now: second).reading == true)
         // A write that fills the socket pauses reading too.
-        _ = m.answer(write("a\n"))
+        _ = m.answer(ok(1))
         #expect(m.wrote(isWritable: false, now: second).reading == false)
     }
 
     @Test func drainWithNothingOwedStopsReadingAndClosesAtOnce() {
         var m = machine()
-        _ = m.answer(write("last\n"))
+        _ = m.answer(ok(1))
         let action = m.drain()
         #expect(action.reading == false)
         #expect(action.write, "what is answered goes out before the close")
@@ -105,10 +114,10 @@ private func lines(_ m: inout ConnectionStateMachine, _ text: String) -> [String
         var more = ByteBuffer(string: "{\"op\":\"ping\"}\n")
         #expect(m.nextLine(&more) == nil, "nothing more is read while draining")
         #expect(more.readableBytes == 0)
-        let filled = m.fill(seq, now: second, write("owed\n"))
+        let filled = m.fill(seq, with: ok(7), now: second)
         #expect(filled.write)
         #expect(filled.close)
-        #expect(String(buffer: m.output) == "owed\n")
+        #expect(ids(m.output) == [7])
         #expect(m.drain() == .none, "closed already")
     }
 

@@ -24,6 +24,24 @@ import Testing
         #expect(answer.id == 7)
     }
 
+    /// Strings made only of characters that must be escaped take six bytes each: the line is
+    /// still whole however the fields grow, and any id type is written.
+    @Test(arguments: [JSONValue?.none, "\u{1}\"\\", 12.5, .bool(true), .array([1, "x"])])
+    func everyFieldEscapesFullyWithAnyId(_ id: JSONValue?) throws {
+        let nasty = String(repeating: "\u{1}\u{1f}\"\\\n", count: 300)
+        let d = Decision(allow: true, status: 200, reason: .ok, plugin: nasty, message: nasty,
+                         headers: [(nasty, nasty), ("x", "é\u{7f}")], ttl: Int.max)
+        let bytes = line { WireAnswer.encode(d, id: id, into: &$0) }
+        #expect(!bytes.contains(0x0A))
+        let object = try #require(try JSONParser.parse(bytes, options: .init(rejectDuplicateKeys: true)).objectValue)
+        #expect(object["id"] == id)
+        #expect(object["plugin"] == .string(nasty))
+        #expect(object["message"] == .string(nasty))
+        #expect(object["headers"] == .object(JSONObject([(nasty, .string(nasty)), ("x", "é\u{7f}")])))
+        #expect(object["ttl"]?.numberValue?.text == String(Int.max))
+        #expect(object["status"] == 200)
+    }
+
     @Test func aRefusalWithoutIdDecodesWithoutOne() throws {
         let answer = try WireAnswer.decode(line { WireAnswer.encode(.refused(.lineTooLong, message: "m"), id: nil, into: &$0) })
         guard case .check(let a) = answer else {

@@ -106,10 +106,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .invalid(let id, let message):
             refuse(.refused(.badRequest, message: message), id: id)
         case .ping(let id):
-            perform(machine.answer { WireAnswer.encodeOK(id: id, into: &$0) })
+            perform(machine.answer(.ok(id: id, stats: nil)))
         case .stats(let id):
-            let stats = shared.stats(runtime: loop.runtime)
-            perform(machine.answer { WireAnswer.encodeOK(id: id, stats: stats, into: &$0) })
+            perform(machine.answer(.ok(id: id, stats: shared.stats(runtime: loop.runtime))))
         case .check(let request):
             decide(request)
         }
@@ -118,7 +117,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// A line refused before any app looked at it (`bad_request`, `line_too_long`).
     private func refuse(_ d: Decision, id: JSONValue?) {
         record(d, request: nil, app: nil, runtime: loop.runtime, now: 0)
-        perform(machine.answer { WireAnswer.encode(d, id: id, into: &$0) })
+        perform(machine.answer(.decision(d, id: id)))
     }
 
     private func decide(_ request: CheckRequest) {
@@ -127,13 +126,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let app = runtime.apps[request.app] else {
             let d = Decision.refused(.unknownApp, message: "no app named \(request.app)")
             record(d, request: request, app: nil, runtime: runtime, now: now)
-            perform(machine.answer { WireAnswer.encode(d, id: request.id, into: &$0) })
+            perform(machine.answer(.decision(d, id: request.id)))
             return
         }
         switch app.chain.evaluate(request, now: now) {
         case .decided(let d):
             record(d, request: request, app: app, runtime: runtime, now: now)
-            perform(machine.answer { WireAnswer.encode(d, id: request.id, into: &$0) })
+            perform(machine.answer(.decision(d, id: request.id)))
         case .pending(let run, let resource):
             let seq = machine.reserve()
             wait(on: resource, seq: seq, run: run, request: request, app: app, runtime: runtime)
@@ -158,7 +157,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch run.advance(app.chain, request, now: now) {
         case .decided(let d):
             record(d, request: request, app: app, runtime: runtime, now: now)
-            perform(machine.fill(seq, now: self.now) { WireAnswer.encode(d, id: request.id, into: &$0) })
+            perform(machine.fill(seq, with: .decision(d, id: request.id), now: self.now))
         case .pending(let again, let resource):
             wait(on: resource, seq: seq, run: again, request: request, app: app, runtime: runtime)
         }

@@ -1,3 +1,6 @@
+import AuthzCore
+import AuthzJSON
+import AuthzWire
 import NIOCore
 
 /// The logic of one client connection, without a channel: framing, answer order, backpressure,
@@ -31,6 +34,21 @@ struct ConnectionStateMachine {
         fileprivate mutating func add(_ timer: ConnectionTimeouts.Action) {
             // Deadlines only move earlier between two timer requests, so the later one wins.
             if timer != .none { self.timer = timer }
+        }
+    }
+
+    /// One answer line, encoded by the machine into its place in the output.
+    enum Answer {
+        /// The answer to a `check` (or a line refused as `bad_request` or `line_too_long`).
+        case decision(Decision, id: JSONValue?)
+        /// The answer to a `ping`, or with stats to a `stats`.
+        case ok(id: JSONValue?, stats: JSONValue?)
+
+        fileprivate func encode(into buffer: inout ByteBuffer) {
+            switch self {
+            case .decision(let d, let id): WireAnswer.encode(d, id: id, into: &buffer)
+            case .ok(let id, let stats): WireAnswer.encodeOK(id: id, stats: stats, into: &buffer)
+            }
         }
     }
 
@@ -109,14 +127,14 @@ struct ConnectionStateMachine {
         return action
     }
 
-    /// An answer that is ready now, written by `write` in its place in the order.
-    mutating func answer(_ write: (inout ByteBuffer) -> Void) -> Action {
+    /// An answer that is ready now, in its place in the order.
+    mutating func answer(_ answer: Answer) -> Action {
         if queue.isEmpty {
-            write(&output)
+            answer.encode(into: &output)
             return .none
         }
         var bytes = allocator.buffer(capacity: 128)
-        write(&bytes)
+        answer.encode(into: &bytes)
         queue.appendReady(bytes)
         var action = Action()
         updateReading(into: &action)
@@ -124,16 +142,16 @@ struct ConnectionStateMachine {
     }
 
     /// Holds a place for an answer that is not ready yet; returns its sequence number for
-    /// ``fill(_:now:_:)``.
+    /// ``fill(_:with:now:)``.
     mutating func reserve() -> Int {
         queue.reserve()
     }
 
     /// The answer for a reserved place is ready: whatever is now in order is written.
-    mutating func fill(_ seq: Int, now: UInt64, _ write: (inout ByteBuffer) -> Void) -> Action {
+    mutating func fill(_ seq: Int, with answer: Answer, now: UInt64) -> Action {
         guard state != .closed else { return .none }
         var bytes = allocator.buffer(capacity: 128)
-        write(&bytes)
+        answer.encode(into: &bytes)
         queue.fill(seq, with: bytes)
         queue.drainReady(into: &output)
         var action = Action()

@@ -1,0 +1,96 @@
+/// JSON text written through a raw pointer into space reserved beforehand: one capacity check
+/// per line instead of one per field. `ByteBuffer`'s own writes each check capacity and
+/// uniqueness, which on the answer path (ten or so fields per decision) cost more than the
+/// encoding itself. The caller reserves ``bound(_:)`` bytes per string and the fixed parts.
+struct RawJSONWriter {
+    private let base: UnsafeMutableRawPointer
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutableRawPointer) {
+        self.base = base
+    }
+
+    /// The most bytes `string(_:)` can write for `s`: every byte escaped as `\u00XX`, and quotes.
+    static func bound(_ s: String) -> Int {
+        s.utf8.count * 6 + 2
+    }
+
+    mutating func byte(_ b: UInt8) {
+        base.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    mutating func raw(_ s: StaticString) {
+        (base + count).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+        count += s.utf8CodeUnitCount
+    }
+
+    /// Text known to need no escaping (a number's digits as parsed).
+    mutating func verbatim(_ s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            guard let start = utf8.baseAddress else { return }
+            (base + count).copyMemory(from: start, byteCount: utf8.count)
+            count += utf8.count
+        }
+    }
+
+    /// A JSON string literal with the escapes RFC 8259 requires.
+    mutating func string(_ s: String) {
+        byte(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            guard let start = utf8.baseAddress else { return }
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let c = utf8[i]
+                if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
+                if runStart < i {
+                    (base + count).copyMemory(from: start + runStart, byteCount: i - runStart)
+                    count += i - runStart
+                }
+                runStart = i + 1
+                byte(UInt8(ascii: "\\"))
+                switch c {
+                case 0x22: byte(0x22)
+                case 0x5C: byte(0x5C)
+                case 0x0A: byte(UInt8(ascii: "n"))
+                case 0x0D: byte(UInt8(ascii: "r"))
+                case 0x09: byte(UInt8(ascii: "t"))
+                default:
+                    raw("u00")
+                    byte(Self.hexDigit(c >> 4))
+                    byte(Self.hexDigit(c & 0xF))
+                }
+            }
+            if runStart < utf8.count {
+                (base + count).copyMemory(from: start + runStart, byteCount: utf8.count - runStart)
+                count += utf8.count - runStart
+            }
+        }
+        byte(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 {
+        v < 10 ? 0x30 + v : UInt8(ascii: "a") + v - 10
+    }
+
+    /// A decimal integer; at most 20 bytes.
+    mutating func int(_ value: Int) {
+        var v = value.magnitude
+        var digits = 1
+        var probe = v
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        if value < 0 { byte(UInt8(ascii: "-")) }
+        var at = count + digits
+        count = at
+        repeat {
+            at -= 1
+            base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ v % 10), toByteOffset: at, as: UInt8.self)
+            v /= 10
+        } while v > 0
+    }
+}
