@@ -25,6 +25,13 @@ struct RawJSONWriter {
         count += s.utf8CodeUnitCount
     }
 
+    /// Bytes already encoded.
+    mutating func bytes(_ raw: UnsafeRawBufferPointer) {
+        guard let start = raw.baseAddress else { return }
+        (base + count).copyMemory(from: start, byteCount: raw.count)
+        count += raw.count
+    }
+
     /// Text known to need no escaping (a number's digits as parsed).
     mutating func verbatim(_ s: String) {
         var s = s

@@ -109,15 +109,38 @@ public enum WireRequest: Sendable {
     public func encode(into buffer: inout ByteBuffer) {
         switch self {
         case .check(let r):
+            // An id the decoder would refuse (not a string or number) is still written as given.
+            var other: ByteBuffer?
+            let idBound: Int?
+            switch r.id {
+            case nil: idBound = nil
+            case .string(let s)?: idBound = RawJSONWriter.bound(s)
+            case .number(let n)?: idBound = n.text.utf8.count
+            case let id?:
+                var encoded = ByteBuffer()
+                encoded.writeJSONValue(id)
+                idBound = encoded.readableBytes
+                other = encoded
+            }
+            var headersBound = 0
+            for h in r.headers.entries { headersBound += RawJSONWriter.bound(h.name) + RawJSONWriter.bound(h.value) + 2 }
             Self.encodeCheck(
-                hasID: r.id != nil, writeID: { b in if let id = r.id { b.writeJSONValue(id) } },
-                app: r.app, remoteAddr: r.remoteAddr, method: r.method, path: r.path, into: &buffer
-            ) { b in
+                idBound: idBound,
+                writeID: { w in
+                    switch r.id {
+                    case .string(let s)?: w.string(s)
+                    case .number(let n)?: w.verbatim(n.text)
+                    default: other?.withUnsafeReadableBytes { w.bytes($0) }
+                    }
+                },
+                app: r.app, remoteAddr: r.remoteAddr, method: r.method, path: r.path, headersBound: headersBound,
+                into: &buffer
+            ) { w in
                 for (i, h) in r.headers.entries.enumerated() {
-                    if i > 0 { b.writeInteger(UInt8(ascii: ",")) }
-                    b.writeJSONString(h.name)
-                    b.writeInteger(UInt8(ascii: ":"))
-                    b.writeJSONString(h.value)
+                    if i > 0 { w.byte(UInt8(ascii: ",")) }
+                    w.string(h.name)
+                    w.byte(UInt8(ascii: ":"))
+                    w.string(h.value)
                 }
             }
         case .ping(let id): Self.encodeOp("ping", id: id, into: &buffer)
@@ -130,15 +153,17 @@ public enum WireRequest: Sendable {
     /// match answers to requests by it. `headers` names should be lowercase already.
     public static func encodeCheck(id: Int, app: String?, remoteAddr: String?, method: String?, path: String?,
                                    headers: [HeaderField], into buffer: inout ByteBuffer) {
+        var headersBound = 0
+        for h in headers { headersBound += RawJSONWriter.bound(h.name) + RawJSONWriter.bound(h.value) + 2 }
         encodeCheck(
-            hasID: true, writeID: { b in b.writeJSONInt(id) },
-            app: app, remoteAddr: remoteAddr, method: method, path: path, into: &buffer
-        ) { b in
+            idBound: 21, writeID: { w in w.int(id) },
+            app: app, remoteAddr: remoteAddr, method: method, path: path, headersBound: headersBound, into: &buffer
+        ) { w in
             for (i, h) in headers.enumerated() {
-                if i > 0 { b.writeInteger(UInt8(ascii: ",")) }
-                b.writeJSONString(h.name)
-                b.writeInteger(UInt8(ascii: ":"))
-                b.writeJSONString(h.value)
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(h.name)
+                w.byte(UInt8(ascii: ":"))
+                w.string(h.value)
             }
         }
     }
@@ -150,37 +175,49 @@ public enum WireRequest: Sendable {
         buffer.writeStaticString(",\"op\":\"ping\"}\n")
     }
 
-    /// The one layout of a check line: `id` first when there is one, then `op`, the optional
-    /// fields that are set, and `headers` (always present, possibly empty).
-    private static func encodeCheck(hasID: Bool, writeID: (inout ByteBuffer) -> Void, app: String?, remoteAddr: String?,
-                                    method: String?, path: String?, into b: inout ByteBuffer,
-                                    headers writeHeaders: (inout ByteBuffer) -> Void) {
-        b.writeInteger(UInt8(ascii: "{"))
-        if hasID {
-            b.writeStaticString("\"id\":")
-            writeID(&b)
-            b.writeInteger(UInt8(ascii: ","))
+    /// The one layout of a check line: `id` first when there is one (`idBound` nil when not),
+    /// then `op`, the optional fields that are set, and `headers` (always present, possibly
+    /// empty). Written through one reservation, as answers are (see `RawJSONWriter`): the shim
+    /// and the bench write one per request.
+    private static func encodeCheck(idBound: Int?, writeID: (inout RawJSONWriter) -> Void, app: String?,
+                                    remoteAddr: String?, method: String?, path: String?, headersBound: Int,
+                                    into b: inout ByteBuffer, headers writeHeaders: (inout RawJSONWriter) -> Void) {
+        // The member names and punctuation fit in 100.
+        var bound = 100 + (idBound ?? 0) + headersBound
+        if let app { bound += RawJSONWriter.bound(app) }
+        if let remoteAddr { bound += RawJSONWriter.bound(remoteAddr) }
+        if let method { bound += RawJSONWriter.bound(method) }
+        if let path { bound += RawJSONWriter.bound(path) }
+        b.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { buffer in
+            var w = RawJSONWriter(buffer.baseAddress!)
+            if idBound != nil {
+                w.raw("{\"id\":")
+                writeID(&w)
+                w.raw(",\"op\":\"check\"")
+            } else {
+                w.raw("{\"op\":\"check\"")
+            }
+            if let app {
+                w.raw(",\"app\":")
+                w.string(app)
+            }
+            if let remoteAddr {
+                w.raw(",\"remote_addr\":")
+                w.string(remoteAddr)
+            }
+            if let method {
+                w.raw(",\"method\":")
+                w.string(method)
+            }
+            if let path {
+                w.raw(",\"path\":")
+                w.string(path)
+            }
+            w.raw(",\"headers\":{")
+            writeHeaders(&w)
+            w.raw("}}\n")
+            return w.count
         }
-        b.writeStaticString("\"op\":\"check\"")
-        if let app {
-            b.writeStaticString(",\"app\":")
-            b.writeJSONString(app)
-        }
-        if let remoteAddr {
-            b.writeStaticString(",\"remote_addr\":")
-            b.writeJSONString(remoteAddr)
-        }
-        if let method {
-            b.writeStaticString(",\"method\":")
-            b.writeJSONString(method)
-        }
-        if let path {
-            b.writeStaticString(",\"path\":")
-            b.writeJSONString(path)
-        }
-        b.writeStaticString(",\"headers\":{")
-        writeHeaders(&b)
-        b.writeStaticString("}}\n")
     }
 
     private static func encodeOp(_ op: StaticString, id: JSONValue?, into b: inout ByteBuffer) {

@@ -71,6 +71,24 @@ import Testing
         #expect(r.id?.numberValue?.text == String(id))
     }
 
+    /// Values made only of characters that must be escaped take six bytes each; the line stays
+    /// whole. An id of another JSON type (which the daemon refuses) is still written as given.
+    @Test func everyFieldEscapesFullyAndAnyIdIsWritten() throws {
+        let nasty = String(repeating: "\u{1}\u{1f}\"\\\n", count: 300)
+        var b = ByteBuffer()
+        WireRequest.encodeCheck(id: Int.min, app: nasty, remoteAddr: nasty, method: nasty, path: nasty,
+                                headers: [HeaderField(name: nasty, value: nasty)], into: &b)
+        let bytes = Array(b.readableBytesView)
+        #expect(bytes.firstIndex(of: 0x0A) == bytes.count - 1)
+        let object = try #require(try JSONParser.parse(bytes.dropLast(), options: .init(rejectDuplicateKeys: true)).objectValue)
+        #expect(object["path"] == .string(nasty))
+        #expect(object["headers"] == .object(JSONObject([(nasty, .string(nasty))])))
+        #expect(object["id"]?.numberValue?.text == String(Int.min))
+
+        let odd = encoded(.check(CheckRequest(id: .array([true, "x"]), app: "a")))
+        #expect(String(buffer: odd) == #"{"id":[true,"x"],"op":"check","app":"a","headers":{}}"# + "\n")
+    }
+
     @Test func pingAndStatsAndTheirIds() {
         #expect(String(buffer: encoded(.ping(id: 3))) == #"{"id":3,"op":"ping"}"# + "\n")
         #expect(String(buffer: encoded(.ping(id: nil))) == #"{"op":"ping"}"# + "\n")
