@@ -49,14 +49,24 @@ struct RawJSONWriter {
         s.withUTF8 { utf8 in
             guard let start = utf8.baseAddress else { return }
             var runStart = 0
-            for i in 0..<utf8.count {
-                let c = utf8[i]
-                if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
-                if runStart < i {
-                    (base + count).copyMemory(from: start + runStart, byteCount: i - runStart)
-                    count += i - runStart
+            var i = 0
+            while i < utf8.count {
+                // Eight bytes at a time while none needs escaping: tokens and paths are long
+                // runs of plain text.
+                if i + 8 <= utf8.count,
+                   !Self.needsEscape(UnsafeRawPointer(start + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
                 }
-                runStart = i + 1
+                let c = utf8[i]
+                i += 1
+                if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
+                let at = i - 1
+                if runStart < at {
+                    (base + count).copyMemory(from: start + runStart, byteCount: at - runStart)
+                    count += at - runStart
+                }
+                runStart = at + 1
                 byte(UInt8(ascii: "\\"))
                 switch c {
                 case 0x22: byte(0x22)
@@ -76,6 +86,20 @@ struct RawJSONWriter {
             }
         }
         byte(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes is below 0x20, a quote or a backslash (bit tricks that
+    /// are exact for "any byte": a byte at or above 0x80 is never flagged, as UTF-8 needs).
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let q = word ^ (ones &* 0x22)
+        let quote = (q &- ones) & ~q & highs
+        let b = word ^ (ones &* 0x5C)
+        let backslash = (b &- ones) & ~b & highs
+        return (control | quote | backslash) != 0
     }
 
     private static func hexDigit(_ v: UInt8) -> UInt8 {
