@@ -116,7 +116,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// A line refused before any app looked at it (`bad_request`, `line_too_long`).
     private func refuse(_ d: Decision, id: JSONValue?) {
-        record(d, request: nil, app: nil, runtime: loop.runtime, now: 0)
+        record(d, request: nil, app: nil, runtime: loop.runtime, now: Int64(time(nil)))
         perform(machine.answer(.decision(d, id: id)))
     }
 
