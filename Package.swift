@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "JOSE", targets: ["JOSE"]),
         .library(name: "AuthzServer", targets: ["AuthzServer"]),
         .library(name: "AuthzNginx", targets: ["AuthzNginx"]),
+        .library(name: "AuthzWire", targets: ["AuthzWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -55,6 +56,11 @@ let package = Package(
         .target(name: "AntMediaImport", dependencies: [
             "AuthzCore", "AuthzTOML", "AuthzText", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The wire protocol (SPEC §3), both directions, for the daemon and every client.
+        .target(name: "AuthzWire", dependencies: [
+            "AuthzCore", "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
 
         // Chain plugins: each its own folder and target, depending only on the core and JOSE.
         .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore"], path: "plugins/IPAllowlist"),
@@ -74,7 +80,7 @@ let package = Package(
         // The server: its services (socket, reload, systemd reports) and how they are composed.
         // Which plugins and which fetcher it runs with are the executable's choice.
         .target(name: "AuthzServer", dependencies: [
-            "AuthzCore", "AuthzJSON", "AuthzSystemd", "AuthzText",
+            "AuthzCore", "AuthzJSON", "AuthzSystemd", "AuthzText", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -85,7 +91,7 @@ let package = Package(
         // Executables.
         .executableTarget(name: "authzd", dependencies: [
             "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzText", "JOSE", "AuthzCrypto", "AuthzPlugins", "AuthzSystemd",
-            "AuthzFetch", "AntMediaImport", "AuthzTOML",
+            "AuthzFetch", "AntMediaImport", "AuthzTOML", "AuthzWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,7 +105,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "AuthzNginx", dependencies: [
-            "AuthzJSON",
+            "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,7 +113,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "authzd-bench", dependencies: [
-            "AuthzJSON",
+            "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -122,13 +128,17 @@ let package = Package(
         .testTarget(name: "AuthzCryptoTests", dependencies: ["AuthzCrypto", "AuthzJSON", "AuthzTestSupport"]),
         .testTarget(name: "JOSETests", dependencies: ["JOSE", "AuthzJSON", "AuthzCrypto", "AuthzTestSupport"]),
         .testTarget(name: "AuthzCoreTests", dependencies: ["AuthzCore", "AuthzTOML", "AuthzJSON", "AuthzPlugins", "AuthzText"]),
+        .testTarget(name: "AuthzWireTests", dependencies: [
+            "AuthzWire", "AuthzCore", "AuthzJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
             "OAuth2IntrospectionPlugin",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: [
-            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd",
+            "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -140,7 +150,7 @@ let package = Package(
         .testTarget(name: "AntMediaImportTests", dependencies: ["AntMediaImport", "AuthzCore", "AuthzPlugins", "AuthzTOML"]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
-            "AuthzNginx", "AuthzJSON",
+            "AuthzNginx", "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

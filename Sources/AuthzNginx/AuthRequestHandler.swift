@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// Answers one nginx `auth_request` subrequest at a time (`HTTPServerPipelineHandler` in front of
 /// it holds back pipelined requests until the previous response is written, so answers go out
-/// in order). The mapping both ways lives in `CheckRequest` and `AuthResponse`.
+/// in order). The mapping both ways lives in `SubrequestMapping` and `AuthResponse`.
 ///
 /// What the shim can judge alone it answers alone, leaving the pooled connections to authzd
 /// untouched: malformed mapping headers get 400, and a head or check line longer than authzd
@@ -18,7 +18,7 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let timeouts: ConnectionTimeoutHandler?
     private let refusals: RefusalLog
     private let logger: Logger
-    private var request: Result<CheckRequest, SubrequestError>?
+    private var request: Result<SubrequestMapping, SubrequestError>?
     private var version = HTTPVersion.http1_1
     private var keepAlive = true
     /// A response has been started and its end not yet written.
@@ -40,7 +40,7 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
-            request = Result { () throws(SubrequestError) in try CheckRequest(head: head) }
+            request = Result { () throws(SubrequestError) in try SubrequestMapping(head: head) }
             version = head.version
             keepAlive = head.isKeepAlive
         case .body:
@@ -55,7 +55,7 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             responding = true
             let version = self.version
             let keepAlive = self.keepAlive
-            let check: CheckRequest
+            let check: SubrequestMapping
             switch request {
             case .success(let r):
                 check = r

@@ -1,3 +1,4 @@
+import AuthzWire
 import NIOHTTP1
 
 /// The response the shim gives nginx for one subrequest: a status and headers, never a body.
@@ -57,7 +58,7 @@ public struct AuthResponse: Sendable, Equatable {
     }
 
     static func mayForward(_ h: HeaderField) -> Bool {
-        switch CheckRequest.lowercased(h.name) {
+        switch SubrequestMapping.lowercased(h.name) {
         case "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
             "trailer", "upgrade", "x-authz-reason", "cache-control":
             return false

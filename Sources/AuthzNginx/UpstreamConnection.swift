@@ -1,4 +1,5 @@
 import AuthzJSON
+import AuthzWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -59,7 +60,7 @@ final class UpstreamConnection: @unchecked Sendable {
     private var pending = PendingChecks<Waiter>()
     private var timer: Scheduled<Void>?
     /// Check lines not yet written; flushed once per event-loop tick.
-    private var writer = JSONWriter(capacity: 4096)
+    private var out = ByteBufferAllocator().buffer(capacity: 4096)
     private var flushScheduled = false
     private var backoff: TimeAmount
     private var lastAttempt = NIODeadline.uptimeNanoseconds(0)
@@ -98,7 +99,7 @@ final class UpstreamConnection: @unchecked Sendable {
     /// Sends one check. Only on `eventLoop`. Fails with an `UpstreamError` when there is no
     /// connection, too much is in flight, the line would be longer than authzd accepts, the
     /// connection drops, or no answer comes in time.
-    func check(_ request: CheckRequest) -> EventLoopFuture<CheckAnswer> {
+    func check(_ request: SubrequestMapping) -> EventLoopFuture<CheckAnswer> {
         eventLoop.preconditionInEventLoop()
         guard isUsable else {
             nudge()
@@ -110,11 +111,11 @@ final class UpstreamConnection: @unchecked Sendable {
         // The line is measured as written, id included, so the limit is exact. A line authzd
         // would refuse is taken back before anything is sent: its refusal would cost the
         // connection nothing, but the request cannot pass either way.
-        let mark = writer.bytes.count
-        request.writeLine(id: pending.upcomingID, to: &writer)
-        let length = writer.bytes.count - mark - 1
+        let mark = out.writerIndex
+        request.writeLine(id: pending.upcomingID, to: &out)
+        let length = out.writerIndex - mark - 1
         guard length <= settings.maxLineBytes else {
-            writer.bytes.removeSubrange(mark...)
+            out.moveWriterIndex(to: mark)
             return eventLoop.makeFailedFuture(
                 UpstreamError(.lineTooLong, "check line of \(length) bytes, over \(settings.maxLineBytes)"))
         }
@@ -245,9 +246,7 @@ final class UpstreamConnection: @unchecked Sendable {
         guard now - lastWrite >= TimeAmount.nanoseconds(settings.pingInterval.nanoseconds / 2) else { return }
         let id = pending.enqueue(.ping, deadline: now + settings.timeout)
         if timer == nil { armTimer(at: now + settings.timeout) }
-        writer.writeRaw("{\"id\":")
-        writer.writeInt(id)
-        writer.writeRaw(",\"op\":\"ping\"}\n")
+        WireRequest.encodePing(id: id, into: &out)
         scheduleFlush()
     }
 
@@ -273,26 +272,30 @@ final class UpstreamConnection: @unchecked Sendable {
 
     func received(line: ByteBuffer, on channel: Channel) {
         guard case .connected(let current, _) = state, current === channel else { return }
-        let object: JSONObject
+        let answer: WireAnswer
         do {
-            object = try CheckAnswer.parseObject(line.readableBytesView)
+            answer = try WireAnswer.decode(line.readableBytesView)
         } catch {
             desync(channel, "\(error)")
             return
         }
-        let id = object["id"]
+        let id = answer.id
         switch pending.answer(id: id) {
         case .deliver(let waiter):
             answeredOnCurrent = true
-            if id == nil { noteAnswerWithoutID(object) }
+            if id == nil { noteAnswerWithoutID(answer) }
             guard case .check(let promise) = waiter else { return }
             // An answer in its place that is not a check answer fails its own check only: the
             // stream is still aligned, one answer per line.
-            do {
-                promise.succeed(try CheckAnswer(object: object))
-            } catch {
+            switch answer {
+            case .check(let decision):
+                promise.succeed(decision)
+            case .ok:
+                logger.error("unusable answer from authzd", metadata: ["error": "an ok answer to a check"])
+                promise.fail(UpstreamError(.badAnswer, "answer has no valid status"))
+            case .unusable(_, let error):
                 logger.error("unusable answer from authzd", metadata: ["error": "\(error)"])
-                promise.fail(error)
+                promise.fail(UpstreamError(.badAnswer, error.message))
             }
         case .discard:
             answeredOnCurrent = true
@@ -305,8 +308,9 @@ final class UpstreamConnection: @unchecked Sendable {
 
     /// The shim sends an id with every line, so an answer without one is authzd saying it could not
     /// read the line; `line_too_long` means `--max-line-bytes` is above authzd's `max_line_bytes`.
-    private func noteAnswerWithoutID(_ object: JSONObject) {
-        let reason = object["reason"]?.stringValue ?? "none"
+    private func noteAnswerWithoutID(_ answer: WireAnswer) {
+        var reason = "none"
+        if case .check(let decision) = answer { reason = decision.reason }
         guard let count = refusedLineLog.record(now: .now()) else { return }
         if reason == "line_too_long" {
             logger.warning(
@@ -355,14 +359,16 @@ final class UpstreamConnection: @unchecked Sendable {
     /// that has since gone were failed with it (and cleared), so whatever is here belongs to it.
     private func flushLines() {
         flushScheduled = false
-        guard !writer.bytes.isEmpty, case .connected(let channel, _) = state else { return }
-        channel.writeAndFlush(channel.allocator.buffer(bytes: writer.bytes), promise: nil)
-        writer.bytes.removeAll(keepingCapacity: writer.bytes.capacity <= 1 << 16)
+        guard out.readableBytes > 0, case .connected(let channel, _) = state else { return }
+        channel.writeAndFlush(out, promise: nil)
+        // Reuses the storage once the channel has written it (usually at once), unless a burst
+        // made it large.
+        if out.capacity <= 1 << 16 { out.clear() } else { out = channel.allocator.buffer(capacity: 4096) }
         lastWrite = .now()
     }
 
     private func failAll(_ error: UpstreamError) {
-        writer.bytes.removeAll(keepingCapacity: true)
+        out.clear()
         timer?.cancel()
         timer = nil
         for waiter in pending.removeAll() {

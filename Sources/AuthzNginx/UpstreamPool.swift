@@ -1,3 +1,4 @@
+import AuthzWire
 import Logging
 import NIOCore
 
@@ -17,7 +18,7 @@ public final class UpstreamPool: Sendable {
             self.connections = connections
         }
 
-        func check(_ request: CheckRequest, on eventLoop: EventLoop) -> EventLoopFuture<CheckAnswer> {
+        func check(_ request: SubrequestMapping, on eventLoop: EventLoop) -> EventLoopFuture<CheckAnswer> {
             let n = connections.count
             cursor = cursor &+ 1
             for k in 0..<n {
@@ -66,7 +67,7 @@ public final class UpstreamPool: Sendable {
 
     /// Asks authzd for a decision. The future completes on `eventLoop`; it fails with an
     /// `UpstreamError` when authzd gives no usable answer. Call it on `eventLoop` for the fast path.
-    public func check(_ request: CheckRequest, on eventLoop: EventLoop) -> EventLoopFuture<CheckAnswer> {
+    public func check(_ request: SubrequestMapping, on eventLoop: EventLoop) -> EventLoopFuture<CheckAnswer> {
         if eventLoop.inEventLoop, let shard = shards[ObjectIdentifier(eventLoop)] {
             return shard.check(request, on: eventLoop)
         }

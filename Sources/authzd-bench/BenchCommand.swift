@@ -86,7 +86,7 @@ struct BenchCommand: ParsableCommand {
         defer { try? group.syncShutdownGracefully() }
         let loops = Array(group.makeIterator())
         let states = loops.map {
-            LoopState(loop: $0, workload: workload, depth: depth, rate: rate.map { $0 / Double(loops.count) })
+            BenchLoop(loop: $0, workload: workload, depth: depth, rate: rate.map { $0 / Double(loops.count) })
         }
 
         try connect(states: states)
@@ -105,7 +105,7 @@ struct BenchCommand: ParsableCommand {
 
     /// Opens the connections in batches: a Unix socket refuses connects (EAGAIN) once the
     /// server's accept backlog is full, which a thousand simultaneous connects would do.
-    private func connect(states: [LoopState]) throws {
+    private func connect(states: [BenchLoop]) throws {
         let batch = 64
         var opened = 0
         while opened < connections {

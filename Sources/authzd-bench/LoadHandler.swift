@@ -1,3 +1,4 @@
+import AuthzWire
 import NIOCore
 
 /// One benchmark connection. Closed loop: keeps `depth` requests in flight, refilling once per
@@ -8,7 +9,7 @@ final class LoadHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let state: LoopState
+    private let state: BenchLoop
     private var context: ChannelHandlerContext?
     /// When each request in flight started counting, oldest first (ids are consecutive).
     private var inFlight = CircularBuffer<UInt64>(initialCapacity: 16)
@@ -26,7 +27,7 @@ final class LoadHandler: ChannelInboundHandler {
     /// A line longer than this is not an answer from authzd; the connection is given up.
     private static let maxLineBytes = 1 << 20
 
-    init(state: LoopState) {
+    init(state: BenchLoop) {
         self.state = state
     }
 
@@ -58,7 +59,7 @@ final class LoadHandler: ChannelInboundHandler {
     /// Closed loop: fills the pipeline.
     func start() {
         guard state.rate == nil, !closing, context != nil else { return }
-        let now = LoopState.now()
+        let now = BenchLoop.now()
         for _ in inFlight.count..<state.depth { send(startedAt: now) }
         flush()
     }
@@ -102,7 +103,7 @@ final class LoadHandler: ChannelInboundHandler {
             previous.writeBuffer(&buffer)
             buffer = previous
         }
-        let now = LoopState.now()
+        let now = BenchLoop.now()
         while let newline = buffer.readableBytesView.firstIndex(of: 0x0A) {
             let length = newline - buffer.readerIndex
             buffer.withUnsafeReadableBytes { raw in
@@ -126,7 +127,7 @@ final class LoadHandler: ChannelInboundHandler {
             state.recordError()  // an answer to nothing
             return
         }
-        let summary = AnswerScanner.scan(line)
+        let summary = AnswerSummary.scan(line)
         let inOrder = summary?.id == expectedID
         expectedID += 1
         state.recordAnswer(latencyNanos: now &- started, allow: inOrder ? summary?.allow : nil)
@@ -139,7 +140,7 @@ final class LoadHandler: ChannelInboundHandler {
         if state.running && !closing {
             if state.rate == nil {
                 if answered > 0 {
-                    let now = LoopState.now()
+                    let now = BenchLoop.now()
                     for _ in 0..<answered { send(startedAt: now) }
                 }
             } else {

@@ -14,7 +14,7 @@ struct WindowSnapshot: Sendable {
     var seconds = 0.0
 
     static func empty() -> WindowSnapshot {
-        WindowSnapshot(histogram: LoopState.makeHistogram())
+        WindowSnapshot(histogram: BenchLoop.makeHistogram())
     }
 
     mutating func add(_ other: WindowSnapshot) {

@@ -1,6 +1,9 @@
 import ArgumentParser
+import AuthzCore
 import AuthzJSON
 import AuthzText
+import AuthzWire
+import NIOCore
 
 #if canImport(Glibc)
 import Glibc
@@ -18,22 +21,21 @@ struct Query: ParsableCommand {
     @Option(help: "Request path.") var path: String?
 
     func run() throws {
-        var request = JSONObject([("id", 1), ("op", "check"), ("app", .string(app))])
-        if let ip { request["remote_addr"] = .string(ip) }
-        if let method { request["method"] = .string(method) }
-        if let path { request["path"] = .string(path) }
-        if let token { request["headers"] = .object(JSONObject([("authorization", .string("Bearer " + token))])) }
+        let headers = token.map { Headers([("authorization", "Bearer " + $0)]) } ?? Headers()
+        let request = CheckRequest(id: 1, app: app, remoteAddr: ip, method: method, path: path, headers: headers)
+        var line = ByteBuffer()
+        WireRequest.check(request).encode(into: &line)
         let answer: String
         do {
-            answer = try UnixLineClient(path: socket).roundTrip(JSONValue.object(request).jsonString)
+            answer = try UnixLineClient(path: socket).roundTrip(line.readableBytesView)
         } catch {
             throw failure("query", error.description, exitCode: 2)
         }
         print(answer)
-        guard let value = try? JSONParser.parse(answer), let allow = value["allow"]?.boolValue else {
+        guard case .check(let decision)? = try? WireAnswer.decode(answer.utf8) else {
             throw failure("query", "the answer is not a decision", exitCode: 2)
         }
-        if !allow { throw ExitCode(1) }
+        if !decision.allow { throw ExitCode(1) }
     }
 }
 
@@ -45,7 +47,8 @@ struct UnixLineClient {
 
     let path: String
 
-    func roundTrip(_ line: String) throws(Failure) -> String {
+    /// Sends `line` (its `\n` included) and returns the first line of the answer, without its `\n`.
+    func roundTrip(_ line: some Collection<UInt8>) throws(Failure) -> String {
         let shown = LogText.escaped(path)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "cannot make a socket: \(String(cString: strerror(errno)))") }
@@ -64,7 +67,7 @@ struct UnixLineClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard ok == 0 else { throw Failure(description: "cannot connect to \(shown): \(Self.connectProblem(errno))") }
-        let out = Array((line + "\n").utf8)
+        let out = Array(line)
         var sent = 0
         while sent < out.count {
             let n = out[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -1,3 +1,4 @@
+import AuthzWire
 import NIOHTTP1
 import Testing
 

@@ -1,12 +1,13 @@
 @testable import AuthzServer
+import NIOCore
 import Testing
 
-private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+private func bytes(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
 
 private func drained(_ q: inout AnswerQueue) -> String {
-    var out: [UInt8] = []
+    var out = ByteBuffer()
     q.drainReady(into: &out)
-    return String(decoding: out, as: UTF8.self)
+    return String(buffer: out)
 }
 
 @Suite struct AnswerQueueTests {
@@ -95,7 +96,7 @@ private func drained(_ q: inout AnswerQueue) -> String {
         var q = AnswerQueue()
         let a = q.reserve()
         q.appendReady(bytes("b"))
-        q.fill(a, with: [])
+        q.fill(a, with: ByteBuffer())
         #expect(drained(&q) == "b")
         #expect(q.isEmpty)
     }

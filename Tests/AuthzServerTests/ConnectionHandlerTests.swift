@@ -44,6 +44,7 @@ private struct GatedStep: ChainPlugin {
 private final class Harness {
     let loop = EmbeddedEventLoop()
     let channel: EmbeddedChannel
+    let handler: ConnectionHandler
     let gate = Gate()
 
     init(idle: Int, request: Int) throws {
@@ -56,7 +57,7 @@ private final class Harness {
         let runtime = Runtime(configuration: configuration, counters: CounterRegistry(), generation: 1)
         let state = LoopState(runtime: runtime, eventLoop: loop)
         let shared = ServerShared(resources: SharedResources(), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let handler = ConnectionHandler(loop: state, shared: shared, settings: settings, events: ConnectionEvents())
+        handler = ConnectionHandler(loop: state, shared: shared, settings: settings, events: ConnectionEvents())
         channel = EmbeddedChannel(handler: handler, loop: loop)
         try channel.connect(to: SocketAddress(unixDomainSocketPath: "/authzd-test")).wait()
     }
@@ -216,5 +217,101 @@ private final class Harness {
         h.advance(seconds: 10)
         #expect(!h.isOpen)
         #expect(try h.answers().isEmpty)
+    }
+
+    // MARK: - Order, backpressure, drain
+
+    /// A decision that waits for keys holds its place: a ping, an unknown app and a line that is
+    /// not JSON pipelined behind it are answered after it, in the order they were sent.
+    @Test func pipelinedAnswersKeepRequestOrderBehindAPendingDecision() throws {
+        let h = try Harness(idle: 300, request: 10)
+        try h.send("{\"id\":1,\"app\":\"held\",\"remote_addr\":\"127.0.0.1\"}\n{\"id\":2,\"op\":\"ping\"}\n"
+                   + "{\"id\":3,\"app\":\"nope\"}\nnot json\n")
+        #expect(try h.answers().isEmpty, "everything waits behind the pending decision")
+        h.gate.open()
+        h.loop.run()
+        let answers = try h.answers()
+        #expect(answers.map { $0["id"] } == [1, 2, 3, nil])
+        #expect(answers.map { $0["reason"] } == ["ok", nil, "unknown_app", "bad_request"])
+        #expect(h.isOpen)
+    }
+
+    /// A client pipelining without end behind a pending decision cannot make authzd queue
+    /// answers without bound: reading pauses past the limit and resumes once they are out.
+    @Test func readingPausesWhenTooManyAnswersWaitBehindAPendingDecision() throws {
+        let h = try Harness(idle: 300, request: 10)
+        let pings = ConnectionStateMachine.maxWaitingAnswers + 1
+        var text = "{\"id\":0,\"app\":\"held\",\"remote_addr\":\"127.0.0.1\"}\n"
+        for i in 1...pings { text += "{\"id\":\(i),\"op\":\"ping\"}\n" }
+        try h.send(text)
+        #expect(!h.handler.isReading)
+        #expect(try h.answers().isEmpty)
+        h.gate.open()
+        h.loop.run()
+        #expect(h.handler.isReading)
+        let answers = try h.answers()
+        #expect(answers.count == pings + 1)
+        #expect(answers.map { $0["id"]?.numberValue?.int64 } == (0...pings).map { Int64($0) })
+    }
+
+    @Test func readingPausesWhileTheClientDoesNotReadItsAnswers() throws {
+        let h = try Harness(idle: 300, request: 10)
+        h.channel.isWritable = false
+        h.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(!h.handler.isReading)
+        h.channel.isWritable = true
+        h.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(h.handler.isReading)
+    }
+
+    /// SIGTERM: nothing more is read, the answer still owed is written, then the connection closes.
+    @Test func drainOnShutdownFinishesWhatWasReadThenCloses() throws {
+        let h = try Harness(idle: 300, request: 10)
+        try h.send("{\"id\":1,\"app\":\"held\",\"remote_addr\":\"127.0.0.1\"}\n")
+        h.channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
+        #expect(h.isOpen, "an answer is still owed")
+        #expect(!h.handler.isReading)
+        try h.send("{\"id\":2,\"op\":\"ping\"}\n")
+        h.gate.open()
+        h.loop.run()
+        #expect(!h.isOpen)
+        #expect(try h.answers().map { $0["id"] } == [1], "the line sent after the drain is not read")
+    }
+
+    @Test func drainWithNothingOwedClosesAtOnce() throws {
+        let h = try Harness(idle: 300, request: 10)
+        try h.send("{\"id\":1,\"op\":\"ping\"}\n")
+        h.channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
+        #expect(!h.isOpen)
+        #expect(try h.answers().map { $0["id"] } == [1])
+    }
+
+    /// An overlong line between two good ones gets its own `line_too_long` answer in its place,
+    /// whether it arrives in one read or across several, and the lines after it are unaffected.
+    @Test func aLineTooLongInTheMiddleIsAnsweredInPlace() throws {
+        let h = try Harness(idle: 300, request: 10)
+        let long = "{\"app\":\"" + String(repeating: "a", count: 2000) + "\"}"
+        try h.send("{\"id\":1,\"op\":\"ping\"}\n" + long + "\n{\"id\":2,\"op\":\"ping\"}\n")
+        try h.send("{\"id\":3,\"op\":\"ping\"}\n" + long.prefix(1500))
+        try h.send(long.dropFirst(1500) + "\n{\"id\":4,\"op\":\"ping\"}\n")
+        let answers = try h.answers()
+        #expect(answers.map { $0["id"] } == [1, nil, 2, 3, nil, 4])
+        #expect(answers.map { $0["reason"] } == [nil, "line_too_long", nil, nil, "line_too_long", nil])
+        #expect(answers[1]["status"] == 400)
+        #expect(h.isOpen)
+    }
+
+    /// The client closes its side after a last line without a newline: that line is answered,
+    /// with the decision still pending before it, then the connection closes.
+    @Test func halfCloseAnswersTheLastLineAndWhatIsPendingThenCloses() throws {
+        let h = try Harness(idle: 300, request: 10)
+        try h.send("{\"id\":1,\"app\":\"held\",\"remote_addr\":\"127.0.0.1\"}\n{\"id\":2,\"op\":\"ping\"}")
+        h.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(h.isOpen)
+        #expect(try h.answers().isEmpty)
+        h.gate.open()
+        h.loop.run()
+        #expect(try h.answers().map { $0["id"] } == [1, 2])
+        #expect(!h.isOpen)
     }
 }

@@ -59,9 +59,9 @@ private let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connecti
 private func check(_ head: HTTPRequestHead) {
     // A subrequest the shim refuses itself (no or bad app, a repeated or control-character
     // mapping header) never becomes a line; everything else must.
-    let request: CheckRequest
+    let request: SubrequestMapping
     do {
-        request = try CheckRequest(head: head)
+        request = try SubrequestMapping(head: head)
     } catch {
         return
     }

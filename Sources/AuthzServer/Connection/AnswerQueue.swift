@@ -1,8 +1,10 @@
+import NIOCore
+
 /// Answers of one connection in request order. An answer that is ready while nothing is waiting
 /// ahead of it goes straight to the output; one behind a pending decision (a JWKS fetch) waits
 /// in a slot until everything before it is ready, so pipelined answers never overtake.
 struct AnswerQueue {
-    private var slots: [[UInt8]?] = []
+    private var slots: [ByteBuffer?] = []
     private var head = 0
     /// Sequence number of `slots[head]`.
     private var headSeq = 0
@@ -16,19 +18,19 @@ struct AnswerQueue {
     }
 
     /// Queues a ready answer behind the waiting ones.
-    mutating func appendReady(_ bytes: [UInt8]) {
+    mutating func appendReady(_ bytes: ByteBuffer) {
         slots.append(bytes)
     }
 
     /// Fills a reserved slot.
-    mutating func fill(_ seq: Int, with bytes: [UInt8]) {
+    mutating func fill(_ seq: Int, with bytes: ByteBuffer) {
         slots[head + (seq - headSeq)] = bytes
     }
 
     /// Moves every answer at the head that is ready into `out`.
-    mutating func drainReady(into out: inout [UInt8]) {
-        while head < slots.count, let bytes = slots[head] {
-            out.append(contentsOf: bytes)
+    mutating func drainReady(into out: inout ByteBuffer) {
+        while head < slots.count, var bytes = slots[head] {
+            out.writeBuffer(&bytes)
             slots[head] = nil
             head += 1
             headSeq += 1

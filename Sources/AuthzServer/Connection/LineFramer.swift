@@ -4,7 +4,7 @@ import NIOCore
 /// that arrive in one read. An overlong line is reported once and skipped up to its newline,
 /// so one bad client line never desynchronises the stream.
 struct LineFramer {
-    enum Event {
+    enum Event: Equatable {
         case line(ByteBuffer)
         case tooLong
     }
@@ -21,12 +21,19 @@ struct LineFramer {
 
     /// Feeds one read; calls `emit` for each complete line (without its `\n`) or overlong line.
     mutating func feed(_ input: inout ByteBuffer, _ emit: (Event) -> Void) {
+        while let event = next(&input) { emit(event) }
+    }
+
+    /// The next complete line (without its `\n`) or overlong line in `input`, consuming it; nil
+    /// once `input` is used up, an unfinished line being kept for the next read. A caller that
+    /// pulls lines one at a time may act on each (answer it, pause reading) before the next.
+    mutating func next(_ input: inout ByteBuffer) -> Event? {
         while input.readableBytes > 0 {
             let newline = input.readableBytesView.firstIndex(of: UInt8(ascii: "\n"))
             if discarding {
                 guard let nl = newline else {
                     input.moveReaderIndex(to: input.writerIndex)
-                    return
+                    return nil
                 }
                 input.moveReaderIndex(to: nl + 1)
                 discarding = false
@@ -39,17 +46,15 @@ struct LineFramer {
                     partial = nil
                     discarding = true
                     input.moveReaderIndex(to: input.writerIndex)
-                    emit(.tooLong)
-                    return
+                    return .tooLong
                 }
                 if partial == nil {
-                    partial = input.readSlice(length: input.readableBytes)
                     // Own the bytes: the channel may reuse the read buffer.
-                    partial = ByteBuffer(buffer: partial!)
+                    partial = ByteBuffer(buffer: input.readSlice(length: input.readableBytes)!)
                 } else {
                     partial!.writeBuffer(&input)
                 }
-                return
+                return nil
             }
             let length = nl - input.readerIndex
             var piece = input.readSlice(length: length)!
@@ -61,8 +66,9 @@ struct LineFramer {
                 line = carried
             }
             line = Self.trimCR(line)
-            emit(line.readableBytes > maxLineBytes ? .tooLong : .line(line))
+            return line.readableBytes > maxLineBytes ? .tooLong : .line(line)
         }
+        return nil
     }
 
     /// A trailing `\r` is tolerated (and does not count toward the limit).

@@ -1,16 +1,28 @@
-/// What the load generator needs from one answer line: its `id` and its `allow`.
-struct AnswerSummary: Equatable {
+/// The two members of an answer line that a load generator counts: its `id` and its `allow`.
+public struct AnswerSummary: Sendable, Equatable {
     /// The top-level `id` when it is a non-negative integer.
-    var id: UInt64?
+    public var id: UInt64?
     /// The top-level `allow` when it is a boolean.
-    var allow: Bool?
+    public var allow: Bool?
+
+    public init(id: UInt64? = nil, allow: Bool? = nil) {
+        self.id = id
+        self.allow = allow
+    }
+
+    /// The summary of `line` (without its `\n`; a trailing `\r` is tolerated), or nil when it
+    /// is not a single, well-formed JSON object.
+    public static func scan(_ line: UnsafeRawBufferPointer) -> AnswerSummary? {
+        AnswerScanner.scan(line)
+    }
 }
 
 /// A validating JSON scanner for answer lines. It checks the whole line is one JSON object
 /// (RFC 8259 grammar; UTF-8 is not validated) and extracts the two top-level members the bench
 /// counts, without building values. The load generator must cost far less per answer than the
-/// daemon does, or it would measure itself; a general parser that allocates a tree per line
-/// would be a large part of the client's budget at several hundred thousand answers a second.
+/// daemon does, or it would measure itself; ``WireAnswer/decode(_:)`` builds a tree per line,
+/// which would be a large part of the client's budget at several hundred thousand answers a
+/// second.
 struct AnswerScanner {
     private let p: UnsafeRawBufferPointer
     private var i = 0

@@ -1,5 +1,6 @@
 import AuthzCore
 import AuthzJSON
+import AuthzWire
 import Testing
 
 /// Decodes one line as the server does (without its `\n`).

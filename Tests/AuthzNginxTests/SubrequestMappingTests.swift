@@ -1,4 +1,5 @@
 import AuthzJSON
+import AuthzWire
 import NIOHTTP1
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
     }
 
     @Test func mappingHeadersBecomeTheCheckFieldsAndAreNotForwarded() throws {
-        let r = try CheckRequest(
+        let r = try SubrequestMapping(
             head: head([
                 ("Host", "authzd_nginx"), ("X-Authz-App", "live"), ("X-Real-IP", "203.0.113.7"),
                 ("X-Original-Method", "POST"), ("X-Original-URI", "/live/rest/v2/broadcasts?x=1"),
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func hopByHopHeadersAreDropped() throws {
-        let r = try CheckRequest(
+        let r = try SubrequestMapping(
             head: head([
                 ("X-Authz-App", "live"),
                 ("Connection", "keep-alive"), ("Keep-Alive", "timeout=5"), ("Proxy-Connection", "x"), ("TE", "trailers"),
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func namesAreLowercasedAndRepeatsJoinedWithCommaButCookiesWithSemicolon() throws {
-        let r = try CheckRequest(
+        let r = try SubrequestMapping(
             head: head([
                 ("X-Authz-App", "live"),
                 ("X-Forwarded-For", "10.0.0.1"), ("Cookie", "a=1"), ("x-forwarded-for", "10.0.0.2"), ("COOKIE", "b=2"),
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func missingOptionalMappingHeadersAreLeftOutOfTheLine() throws {
-        let r = try CheckRequest(head: head([("X-Authz-App", "live")]))
+        let r = try SubrequestMapping(head: head([("X-Authz-App", "live")]))
         #expect(r.app == "live")
         let line = r.line(id: 7)
         #expect(line.last == UInt8(ascii: "\n"))
@@ -58,7 +59,7 @@ import Testing
 
     func refusal(_ headers: [(String, String)]) -> SubrequestError? {
         do {
-            _ = try CheckRequest(head: head(headers))
+            _ = try SubrequestMapping(head: head(headers))
             return nil
         } catch {
             return error
@@ -108,7 +109,7 @@ import Testing
     }
 
     @Test func lineCarriesEveryFieldAsSpecThreeNamesThem() throws {
-        let r = CheckRequest(
+        let r = SubrequestMapping(
             app: "live", remoteAddr: "::1", method: "GET", path: "/live/rest/x?\"q\"",
             headers: [HeaderField(name: "authorization", value: "Bearer t"), HeaderField(name: "x-a", value: "tab\there")])
         let line = r.line(id: 42)

@@ -4,7 +4,7 @@ import NIOCore
 /// Everything the connections of one client event loop share. It is touched only on that loop
 /// (connections are pinned to it), which is why it needs no lock; `@unchecked Sendable` lets
 /// the main thread hand it to `loop.execute` closures.
-final class LoopState: @unchecked Sendable {
+final class BenchLoop: @unchecked Sendable {
     let loop: any EventLoop
     let workload: Workload
     let depth: Int

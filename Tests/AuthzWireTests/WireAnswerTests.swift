@@ -1,14 +1,17 @@
 import AuthzCore
 import AuthzJSON
+import AuthzWire
+import NIOCore
 import Testing
 
 /// The answer line for a decision, parsed back; checks the single `\n` at the end.
 func answer(_ d: Decision, id: JSONValue?, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONObject {
-    var w = JSONWriter()
-    WireAnswer.encode(d, id: id, into: &w)
-    #expect(w.bytes.last == 0x0A, sourceLocation: sourceLocation)
-    #expect(w.bytes.dropLast().contains(0x0A) == false, "one line only", sourceLocation: sourceLocation)
-    return try #require(try JSONParser.parse(w.bytes.dropLast(), options: .init(rejectDuplicateKeys: true)).objectValue,
+    var b = ByteBuffer()
+    WireAnswer.encode(d, id: id, into: &b)
+    let bytes = Array(b.readableBytesView)
+    #expect(bytes.last == 0x0A, sourceLocation: sourceLocation)
+    #expect(bytes.dropLast().contains(0x0A) == false, "one line only", sourceLocation: sourceLocation)
+    return try #require(try JSONParser.parse(bytes.dropLast(), options: .init(rejectDuplicateKeys: true)).objectValue,
                         sourceLocation: sourceLocation)
 }
 
@@ -31,9 +34,9 @@ func answer(_ d: Decision, id: JSONValue?, sourceLocation: SourceLocation = #_so
         let d = Decision(allow: false, status: 403, reason: .ipNotAllowed, plugin: "ip_allowlist")
         #expect(try answer(d, id: nil)["id"] == nil)
         let big = JSONValue.number(JSONNumber(text: "123456789012345678901", double: 1.2345678901234568e20))
-        var w = JSONWriter()
-        WireAnswer.encode(d, id: big, into: &w)
-        #expect(String(decoding: w.bytes, as: UTF8.self).hasPrefix(#"{"id":123456789012345678901,"#))
+        var b = ByteBuffer()
+        WireAnswer.encode(d, id: big, into: &b)
+        #expect(String(buffer: b).hasPrefix(#"{"id":123456789012345678901,"#))
         #expect(try answer(d, id: "s\"q")["id"] == "s\"q")
     }
 
@@ -78,15 +81,15 @@ func answer(_ d: Decision, id: JSONValue?, sourceLocation: SourceLocation = #_so
     }
 
     @Test func okAnswersForPingAndStats() throws {
-        var w = JSONWriter()
-        WireAnswer.encodeOK(id: "p", into: &w)
-        #expect(String(decoding: w.bytes, as: UTF8.self) == "{\"id\":\"p\",\"ok\":true}\n")
-        w = JSONWriter()
-        WireAnswer.encodeOK(id: nil, into: &w)
-        #expect(String(decoding: w.bytes, as: UTF8.self) == "{\"ok\":true}\n")
-        w = JSONWriter()
-        WireAnswer.encodeOK(id: 4, stats: ["uptime": 12], into: &w)
-        #expect(String(decoding: w.bytes, as: UTF8.self) == "{\"id\":4,\"ok\":true,\"stats\":{\"uptime\":12}}\n")
+        var b = ByteBuffer()
+        WireAnswer.encodeOK(id: "p", into: &b)
+        #expect(String(buffer: b) == "{\"id\":\"p\",\"ok\":true}\n")
+        b = ByteBuffer()
+        WireAnswer.encodeOK(id: nil, into: &b)
+        #expect(String(buffer: b) == "{\"ok\":true}\n")
+        b = ByteBuffer()
+        WireAnswer.encodeOK(id: 4, stats: ["uptime": 12], into: &b)
+        #expect(String(buffer: b) == "{\"id\":4,\"ok\":true,\"stats\":{\"uptime\":12}}\n")
     }
 
     @Test func everyReasonHasTheStatusTheSpecPairsWithIt() {

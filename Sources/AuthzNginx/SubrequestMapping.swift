@@ -1,23 +1,14 @@
-import AuthzJSON
+import AuthzWire
+import NIOCore
 import NIOHTTP1
 
-/// One request header as it goes to authzd: a lowercase name and the joined value.
-public struct HeaderField: Sendable, Equatable {
-    public var name: String
-    public var value: String
-
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
-}
-
-/// An nginx `auth_request` subrequest mapped to the fields of a SPEC §3 `check` line.
+/// The mapping from an nginx `auth_request` subrequest to the fields of a SPEC §3 `check` line;
+/// `AuthzWire` writes the line.
 ///
 /// Pure and socket-free so the mapping can be tested on its own. A subrequest whose mapping
 /// headers are malformed never becomes a line (see `SubrequestError`): the shim answers it 400
 /// itself, so nothing a client smuggled into them reaches authzd.
-public struct CheckRequest: Sendable, Equatable {
+public struct SubrequestMapping: Sendable, Equatable {
     /// From `X-Authz-App`; always set (and a valid app name) when mapped from a subrequest head.
     public var app: String?
     /// From `X-Real-IP`.
@@ -101,41 +92,16 @@ public struct CheckRequest: Sendable, Equatable {
     }
 
     /// Appends the check line, newline included, with this request id.
-    public func writeLine(id: Int, to writer: inout JSONWriter) {
-        writer.writeRaw("{\"id\":")
-        writer.writeInt(id)
-        writer.writeRaw(",\"op\":\"check\"")
-        if let app {
-            writer.writeRaw(",\"app\":")
-            writer.writeString(app)
-        }
-        if let remoteAddr {
-            writer.writeRaw(",\"remote_addr\":")
-            writer.writeString(remoteAddr)
-        }
-        if let method {
-            writer.writeRaw(",\"method\":")
-            writer.writeString(method)
-        }
-        if let path {
-            writer.writeRaw(",\"path\":")
-            writer.writeString(path)
-        }
-        writer.writeRaw(",\"headers\":{")
-        for (i, h) in headers.enumerated() {
-            if i > 0 { writer.writeRaw(",") }
-            writer.writeString(h.name)
-            writer.writeRaw(":")
-            writer.writeString(h.value)
-        }
-        writer.writeRaw("}}\n")
+    public func writeLine(id: Int, to buffer: inout ByteBuffer) {
+        WireRequest.encodeCheck(
+            id: id, app: app, remoteAddr: remoteAddr, method: method, path: path, headers: headers, into: &buffer)
     }
 
     /// The check line as bytes; convenient for tests and logging.
     public func line(id: Int) -> [UInt8] {
-        var w = JSONWriter()
-        writeLine(id: id, to: &w)
-        return w.bytes
+        var buffer = ByteBuffer()
+        writeLine(id: id, to: &buffer)
+        return Array(buffer.readableBytesView)
     }
 
     /// ASCII-only lowercasing: header names are tokens, and this avoids Unicode case mapping
