@@ -18,7 +18,7 @@ struct AuthzdCommand: ParsableCommand {
         commandName: "authzd",
         abstract: "Authorization sidecar: answers \"may this request through?\" on a Unix socket.",
         version: "authzd \(authzdVersion)",
-        subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Version.self]
+        subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Stats.self, Ping.self, Version.self]
     )
 
     /// ArgumentParser's own entry point, except that a command line it cannot parse (an unknown
@@ -59,7 +59,9 @@ struct Serve: ParsableCommand {
         }
         AuthzLogging.bootstrap(target: configuration.log.target.rawValue, level: configuration.log.level)
         let logger = Logger(label: "authzd")
-        let code = Daemon(configPath: options.config, logger: logger).run()
+        let daemon = Daemon(configPath: options.config, logger: logger, version: authzdVersion)
+        daemon.metrics.bootstrapMetricsSystem()
+        let code = daemon.run()
         if code != 0 { throw ExitCode(code) }
     }
 }

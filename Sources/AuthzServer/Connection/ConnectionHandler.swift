@@ -80,7 +80,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch event {
         case .line(let line): handleLine(line)
         case .tooLong:
-            shared.counters.badRequests.add(1, ordering: .relaxed)
+            shared.counters.recordBadLine(.lineTooLong)
             emit(decision: .refused(.lineTooLong, message: "line longer than max_line_bytes (\(limit))"), id: nil)
         }
     }
@@ -121,7 +121,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let request = line.withUnsafeReadableBytes { WireRequest.decode($0) }
         switch request {
         case .invalid(let id, let message):
-            shared.counters.badRequests.add(1, ordering: .relaxed)
+            shared.counters.recordBadLine(.badRequest)
             emit(decision: .refused(.badRequest, message: message), id: id)
         case .ping(let id):
             var w = JSONWriter(capacity: 32)
@@ -138,8 +138,10 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func decide(_ request: CheckRequest) {
         let runtime = loop.runtime
+        let started = NIODeadline.now().uptimeNanoseconds  // metrics: decision duration
         guard let app = runtime.apps[request.app] else {
-            shared.counters.unknownApp.record(allow: false)
+            shared.counters.unknownApp.record(allow: false, reason: .unknownApp)
+            shared.metrics.recordDecision(startedAt: started, now: NIODeadline.now().uptimeNanoseconds)
             let d = Decision.refused(.unknownApp, message: "no app named \(request.app)")
             log(d, request: request, runtime: runtime, now: Int64(time(nil)))
             emit(decision: d, id: request.id)
@@ -148,32 +150,32 @@ final class ConnectionHandler: ChannelInboundHandler {
         let now = Int64(time(nil))
         switch app.chain.evaluate(request, now: now) {
         case .decided(let d):
-            finish(d, request: request, app: app, runtime: runtime, now: now)
+            finish(d, request: request, app: app, runtime: runtime, now: now, started: started)
             emit(decision: d, id: request.id)
         case .pending(let run, let resource):
             let seq = queue.reserve()
-            wait(on: resource, seq: seq, run: run, request: request, app: app, runtime: runtime)
+            wait(on: resource, seq: seq, run: run, request: request, app: app, runtime: runtime, started: started)
         }
     }
 
     /// Resumes a chain once its pending resource is ready, back on this event loop.
     private func wait(on resource: any PendingResource, seq: Int, run: ChainRun, request: CheckRequest,
-                      app: Runtime.App, runtime: Runtime) {
+                      app: Runtime.App, runtime: Runtime, started: UInt64) {
         let bound = NIOLoopBound(self, eventLoop: loop.eventLoop)
         let eventLoop = loop.eventLoop
         resource.whenReady {
             eventLoop.execute {
-                bound.value.resume(seq: seq, run: run, request: request, app: app, runtime: runtime)
+                bound.value.resume(seq: seq, run: run, request: request, app: app, runtime: runtime, started: started)
             }
         }
     }
 
-    private func resume(seq: Int, run: ChainRun, request: CheckRequest, app: Runtime.App, runtime: Runtime) {
+    private func resume(seq: Int, run: ChainRun, request: CheckRequest, app: Runtime.App, runtime: Runtime, started: UInt64) {
         var run = run
         let now = Int64(time(nil))
         switch run.advance(app.chain, request, now: now) {
         case .decided(let d):
-            finish(d, request: request, app: app, runtime: runtime, now: now)
+            finish(d, request: request, app: app, runtime: runtime, now: now, started: started)
             var w = JSONWriter(capacity: 128)
             WireAnswer.encode(d, id: request.id, into: &w)
             queue.fill(seq, with: w.bytes)
@@ -183,12 +185,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             updateTimeouts()
             closeIfDrained()
         case .pending(let again, let resource):
-            wait(on: resource, seq: seq, run: again, request: request, app: app, runtime: runtime)
+            wait(on: resource, seq: seq, run: again, request: request, app: app, runtime: runtime, started: started)
         }
     }
 
-    private func finish(_ d: Decision, request: CheckRequest, app: Runtime.App, runtime: Runtime, now: Int64) {
-        app.counters.record(allow: d.allow)
+    private func finish(_ d: Decision, request: CheckRequest, app: Runtime.App, runtime: Runtime, now: Int64, started: UInt64) {
+        app.counters.record(allow: d.allow, reason: d.reason)
+        shared.metrics.recordDecision(startedAt: started, now: NIODeadline.now().uptimeNanoseconds)  // metrics
         log(d, request: request, runtime: runtime, now: now)
     }
 
@@ -296,7 +299,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             events.record(.incompleteLine, logger: shared.logger, level: .notice, "closed a connection: \(why)")
         }
         if framer.hasPartialLine {
-            shared.counters.badRequests.add(1, ordering: .relaxed)
+            shared.counters.recordBadLine(.badRequest)
             emit(decision: .refused(.badRequest, message: "\(why); closing the connection"), id: nil)
         }
         framer.dropPartialLine()

@@ -1,5 +1,6 @@
 import AuthzCore
 import AuthzFetch
+import AuthzMetrics
 import AuthzPlugins
 import AuthzSystemd
 import Dispatch
@@ -32,13 +33,15 @@ public final class Daemon: @unchecked Sendable {
     private let timerQueue = DispatchQueue(label: "authzd.timers")
     private var timers: [DispatchSourceTimer] = []
     private let currentConfiguration: Mutex<Configuration?> = Mutex(nil)
+    /// The `[metrics] listen` listener, when configured (metrics; see Daemon+Metrics.swift).
+    var metricsServer: MetricsServer?
 
-    /// A daemon for the configuration at `configPath`.
-    public init(configPath: String, logger: Logger) {
+    /// A daemon for the configuration at `configPath`; `version` labels `authzd_build_info`.
+    public init(configPath: String, logger: Logger, version: String = "unknown") {
         self.configPath = configPath
         self.logger = logger
         let resources = SharedResources()
-        self.shared = ServerShared(resources: resources, logger: logger)
+        self.shared = ServerShared(resources: resources, logger: logger, metrics: DaemonMetrics(version: version))
         self.loader = ConfigLoader(registry: BuiltinPlugins.registry, resources: resources,
                                    fetcher: fetcher, logger: logger)
     }
@@ -119,6 +122,10 @@ public final class Daemon: @unchecked Sendable {
             return 1
         }
 
+        guard startMetricsListener(configuration.metrics) else {  // metrics
+            _ = shutdown()
+            return 1
+        }
         waitForStartup()
         _ = notifier.ready(status: statusLine(decisionsPerSecond: 0, denyShare: 0))
         logger.notice("authzd ready: \(configuration.apps.count) apps from \(configPath)")
@@ -206,6 +213,9 @@ public final class Daemon: @unchecked Sendable {
                 if let old, old.server.socket != configuration.server.socket, socketFile != nil {
                     logger.warning("server.socket changed; the new path takes effect after a restart")
                 }
+                if let old, old.metrics != configuration.metrics {  // metrics
+                    logger.warning("metrics.listen changed; the new address takes effect after a restart")
+                }
                 let generation = shared.generation.wrappingAdd(1, ordering: .relaxed).newValue
                 let runtime = Runtime(configuration: configuration, counters: shared.counters, generation: generation)
                 for state in loops {
@@ -215,16 +225,19 @@ public final class Daemon: @unchecked Sendable {
                 currentConfiguration.withLock { $0 = configuration }
                 shared.lastReloadError.withLock { $0 = nil }
                 logger.notice("reloaded: \(configuration.apps.count) apps, generation \(generation)")
+                shared.metrics.recordReload(succeeded: true)  // metrics
                 _ = notifier.ready(status: statusLine(decisionsPerSecond: 0, denyShare: 0))
             } catch let error as ConfigErrors {
                 shared.resources.abortLoad()
                 for e in error.errors { logger.error("reload failed: \(e.description)") }
                 let first = error.errors.first?.description ?? "invalid configuration"
                 shared.lastReloadError.withLock { $0 = first }
+                shared.metrics.recordReload(succeeded: false)  // metrics
                 _ = notifier.ready(status: "reload failed (\(first)); serving the previous configuration")
             } catch {
                 shared.resources.abortLoad()
                 logger.error("reload failed: \(error)")
+                shared.metrics.recordReload(succeeded: false)  // metrics
             }
         }
     }
@@ -300,6 +313,7 @@ public final class Daemon: @unchecked Sendable {
         _ = notifier.stopping()
         for t in timers { t.cancel() }
         try? serverChannel?.close().wait()
+        metricsServer?.stop()  // metrics
         let open = shared.channels.withLock { Array($0.values) }
         let closed = open.map { $0.closeFuture }
         for channel in open {
