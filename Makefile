@@ -26,6 +26,8 @@ deps:
 	fi
 	@python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install -q pyjwt cryptography \
 		|| python3 -m pip install -q --break-system-packages pyjwt cryptography
+	@python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus_client \
+		|| python3 -m pip install -q --break-system-packages prometheus_client
 
 build: deps
 	$(SWIFT) build

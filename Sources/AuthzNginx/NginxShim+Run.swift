@@ -1,3 +1,4 @@
+import AuthzMetrics
 import Dispatch
 import Logging
 import NIOCore
@@ -21,9 +22,20 @@ extension NginxShim {
         raiseFileLimit(for: configuration, logger: logger)
         let group = makeEventLoopGroup(connections: configuration.connections)
         let shim: NginxShim
+        let metrics = ShimMetrics()  // metrics
+        metrics.bootstrapMetricsSystem()
         do {
-            shim = try await start(configuration: configuration, group: group, logger: logger)
+            shim = try await start(configuration: configuration, group: group, logger: logger, metrics: metrics)
         } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        // metrics: /metrics and /healthz on --metrics-listen (see NginxShim+Metrics.swift).
+        let metricsServer: MetricsServer?
+        do {
+            metricsServer = try await shim.startMetricsListener(configuration.metricsListen, metrics: metrics, logger: logger)
+        } catch {
+            await shim.stop()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -41,6 +53,7 @@ extension NginxShim {
             sources.append(source)
         }
         await shim.waitUntilClosed()
+        await metricsServer?.stop()  // metrics
         await shim.pool.shutdown()
         for s in sources { s.cancel() }
         if case .unix(let path) = configuration.listen { unlink(path) }

@@ -39,6 +39,8 @@ final class UpstreamConnection: @unchecked Sendable {
         case check(EventLoopPromise<CheckAnswer>)
         /// A keep-alive `ping`; its answer is only consumed.
         case ping
+        /// A health `ping` (the metrics listener's /healthz): succeeds when answered.
+        case health(EventLoopPromise<Void>)
     }
 
     private enum State {
@@ -122,6 +124,28 @@ final class UpstreamConnection: @unchecked Sendable {
         let deadline = NIODeadline.now() + settings.timeout
         _ = pending.enqueue(.check(promise), deadline: deadline)
         if timer == nil { armTimer(at: deadline) }
+        scheduleFlush()
+        return promise.futureResult
+    }
+
+    /// Sends a `ping` and succeeds when authzd answers it in time (health checks). Only on
+    /// `eventLoop`. Fails with an `UpstreamError` as `check` does.
+    func ping() -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        guard isUsable else {
+            nudge()
+            return eventLoop.makeFailedFuture(UpstreamError(.notConnected, "no connection to authzd"))
+        }
+        guard pending.count < settings.maxInFlight else {
+            return eventLoop.makeFailedFuture(UpstreamError(.overloaded, "\(pending.count) checks in flight"))
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        let deadline = NIODeadline.now() + settings.timeout
+        let id = pending.enqueue(.health(promise), deadline: deadline)
+        if timer == nil { armTimer(at: deadline) }
+        writer.writeRaw("{\"id\":")
+        writer.writeInt(id)
+        writer.writeRaw(",\"op\":\"ping\"}\n")
         scheduleFlush()
         return promise.futureResult
     }
@@ -285,6 +309,14 @@ final class UpstreamConnection: @unchecked Sendable {
         case .deliver(let waiter):
             answeredOnCurrent = true
             if id == nil { noteAnswerWithoutID(object) }
+            if case .health(let promise) = waiter {
+                if object["ok"]?.boolValue == true {
+                    promise.succeed(())
+                } else {
+                    promise.fail(UpstreamError(.badAnswer, "authzd did not answer the ping ok"))
+                }
+                return
+            }
             guard case .check(let promise) = waiter else { return }
             // An answer in its place that is not a check answer fails its own check only: the
             // stream is still aligned, one answer per line.
@@ -335,6 +367,7 @@ final class UpstreamConnection: @unchecked Sendable {
         var checks = 0
         let error = UpstreamError(.timeout, "no answer from authzd in time")
         for waiter in pending.expire(now: .now()) {
+            if case .health(let promise) = waiter { promise.fail(error) }
             guard case .check(let promise) = waiter else { continue }
             checks += 1
             promise.fail(error)
@@ -367,6 +400,7 @@ final class UpstreamConnection: @unchecked Sendable {
         timer = nil
         for waiter in pending.removeAll() {
             if case .check(let promise) = waiter { promise.fail(error) }
+            if case .health(let promise) = waiter { promise.fail(error) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuthzCore
 import AuthzNginx
 
 /// `authzd-nginx --upstream SOCKET_PATH --listen (unix:PATH | HOST:PORT)` (SPEC §2).
@@ -60,6 +61,11 @@ struct AuthzdNginx: AsyncParsableCommand {
                                valueName: "SECONDS"))
     var upstreamPingInterval: Double = 60
 
+    @Option(name: .customLong("metrics-listen"),
+            help: ArgumentHelp("Serve GET /metrics (Prometheus) and GET /healthz (200 when authzd answers a ping, else 503) here.",
+                               valueName: "HOST:PORT | unix:PATH"))
+    var metricsListen: String?
+
     @Option(help: ArgumentHelp("Log level.", valueName: NginxShim.logLevels.joined(separator: "|")))
     var logLevel: String = "info"
 
@@ -85,6 +91,15 @@ struct AuthzdNginx: AsyncParsableCommand {
         guard NginxShim.logLevels.contains(logLevel) else {
             throw ValidationError("--log-level must be one of \(NginxShim.logLevels.joined(separator: ", "))")
         }
+        if let metricsListen {
+            do {
+                guard try MetricsListenAddress.parse(metricsListen) != nil else {
+                    throw ValidationError("--metrics-listen needs HOST:PORT or unix:PATH")
+                }
+            } catch let error as MetricsListenAddress.ParseError {
+                throw ValidationError("--metrics-listen: \(error)")
+            }
+        }
         guard !upstream.isEmpty else { throw ValidationError("--upstream needs a socket path") }
         if let listenGroup, listenGroup.isEmpty { throw ValidationError("--listen-group needs a group name") }
         guard let mode = UInt32(listenMode, radix: 8), mode <= 0o777 else {
@@ -93,12 +108,13 @@ struct AuthzdNginx: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = NginxShim.Configuration(
+        var configuration = NginxShim.Configuration(
             upstreamSocketPath: upstream, listen: try ListenAddress(parsing: listen),
             timeout: Self.duration(timeout), connections: connections,
             listenMode: UInt32(listenMode, radix: 8) ?? 0o660, listenGroup: listenGroup,
             maxLineBytes: maxLineBytes, headerTimeout: Self.duration(headerTimeout), idleTimeout: Self.duration(idleTimeout),
             maxConnections: maxConnections, upstreamPingInterval: Self.duration(upstreamPingInterval))
+        configuration.metricsListen = try metricsListen.flatMap { try MetricsListenAddress.parse($0) }
         try await NginxShim.run(configuration: configuration, logLevel: logLevel)
     }
 }
