@@ -98,6 +98,27 @@ struct MetricsEndToEndTests {
         #expect(d.stop() == 0)
     }
 
+    @Test func jwksFetchesAndKeysAreReportedUnderTheConfiguredURL() throws {
+        let idp = try JWKSServer()
+        let port = try Loopback.freePort()
+        let d = try DaemonUnderTest(main: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n", apps: ["sso": """
+            [[chain]]
+            plugin = "jwks"
+            url = "\(idp.url)"
+            ca_file = "\(idp.caFile)"
+            algorithms = ["ES256"]
+            """])
+        #expect(try d.check(app: "sso", headers: ["authorization": "Bearer " + idp.token])["allow"]?.boolValue == true)
+        #expect(try d.check(app: "sso", headers: ["authorization": "Bearer " + idp.token])["allow"]?.boolValue == true)
+        let scratch = try TempDirectory("scrape")
+        let s = try Scrape("http://127.0.0.1:\(port)/metrics", scratch: scratch)
+        #expect((s.value("authzd_jwks_fetches_total", ["source": idp.url, "result": "success"]) ?? 0) >= 1)
+        #expect(s.value("authzd_jwks_fetches_total", ["source": idp.url, "result": "failure"]) == 0)
+        #expect(s.value("authzd_jwks_keys", ["source": idp.url]) == 1)
+        #expect(Self.decisions(s, app: "sso", decision: "allow", reason: "ok") == 2)
+        #expect(d.stop() == 0)
+    }
+
     @Test func reloadsAreCountedBySuccessAndFailure() throws {
         let (d, base) = try Self.daemonWithMetrics()
         let scratch = try TempDirectory("scrape")
