@@ -153,8 +153,39 @@ public final class MetricsServer: Sendable {
         case .tcp(let host, let port):
             return bootstrap.bind(host: host, port: port)
         case .unix(let path):
-            return bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+            if let problem = Self.unixPathProblem(path) {
+                return group.next().makeFailedFuture(StartError(description: problem))
+            }
+            return bootstrap.bind(unixDomainSocketPath: path)
         }
+    }
+
+    /// Why `path` cannot take a new socket, or nil (nothing there, or a stale socket, removed):
+    /// a live listener, another daemon's perhaps, is never taken over, nor a file that is not a socket.
+    static func unixPathProblem(_ path: String) -> String? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            return errno == ENOENT ? nil : "cannot look at \(path): \(String(cString: strerror(errno)))"
+        }
+        guard (st.st_mode & S_IFMT) == S_IFSOCK else { return "\(path) exists and is not a socket; refusing to replace it" }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return "cannot make a socket: \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = b }
+        }
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if connected == 0 { return "another process is listening on \(path); refusing to take it over" }
+        guard errno == ECONNREFUSED else {
+            return "cannot tell whether another process listens on \(path) (\(String(cString: strerror(errno)))); refusing to replace it"
+        }
+        // Stale: left by a process that is gone.
+        guard unlink(path) == 0 || errno == ENOENT else { return "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))" }
+        return nil
     }
 
     /// Records the bound channel; a Unix socket gets mode 0660 (the owner and its group may

@@ -170,6 +170,35 @@ import Testing
         #expect(lstat(path, &st) != 0)
     }
 
+    @Test func aLiveUnixListenerIsNeverTakenOverButAStaleSocketIs() async throws {
+        let path = "/tmp/authzd-metrics-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let first = MetricsServer(listen: .unix(path: path), logger: Self.logger, exposition: { [] })
+        try await first.start()
+        let second = MetricsServer(listen: .unix(path: path), logger: Self.logger, exposition: { [] })
+        await #expect(throws: MetricsServer.StartError.self) { try await second.start() }
+        await first.stop()
+        // A socket file nobody listens on (as a crashed process leaves) is replaced.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(fd)
+        #expect(bound == 0)
+        try await second.start()
+        // The new listener answers there.
+        #expect(MetricsServer.unixPathProblem(path)?.contains("another process is listening") == true)
+        await second.stop()
+        // A path that is not a socket is left alone.
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("keep".utf8)))
+        let third = MetricsServer(listen: .unix(path: path), logger: Self.logger, exposition: { [] })
+        await #expect(throws: MetricsServer.StartError.self) { try await third.start() }
+        #expect(FileManager.default.contents(atPath: path) == Data("keep".utf8))
+        unlink(path)
+    }
+
     @Test func startingOnAnAddressInUseSaysWhere() async throws {
         try await Self.withServer { address, _ in
             let port = try #require(address.port)
