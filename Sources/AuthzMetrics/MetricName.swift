@@ -1,7 +1,8 @@
 import Prometheus
 
-/// Every metric authzd and authzd-nginx export (SPEC §7), with its help text, in one place so
-/// the README, the Grafana dashboard and the tests all read the same list.
+/// Every metric authzd and authzd-nginx export (SPEC §7), with its help text, in one place: the
+/// README's table and `deploy/grafana/authzd.json` follow this list, and tests check both
+/// binaries' expositions against it.
 public enum MetricName {
     // authzd
     public static var decisions: MetricNameDescriptor { descriptor("authzd_decisions", "total",
