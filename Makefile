@@ -28,6 +28,8 @@ deps:
 		|| python3 -m pip install -q --break-system-packages pyjwt cryptography
 	@python3 -c "import oauth2_provider, jwcrypto" 2>/dev/null || python3 -m pip install -q "django-oauth-toolkit>=3" \
 		|| python3 -m pip install -q --break-system-packages "django-oauth-toolkit>=3"
+	@python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus_client \
+		|| python3 -m pip install -q --break-system-packages prometheus_client
 
 build: deps
 	$(SWIFT) build

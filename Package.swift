@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C system libraries, each with a shim header for what Swift cannot call directly.
@@ -79,8 +81,21 @@ let package = Package(
 
         // The server: its services (socket, reload, systemd reports) and how they are composed.
         // Which plugins and which fetcher it runs with are the executable's choice.
+        // Prometheus metrics: names, label bounding, and the small HTTP server for GET /metrics.
+        .target(name: "AuthzMetrics", dependencies: [
+            "AuthzCore",
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The server: its services (socket, reload, systemd reports) and how they are composed.
+        // Which plugins and which fetcher it runs with are the executable's choice.
         .target(name: "AuthzServer", dependencies: [
-            "AuthzCore", "AuthzJSON", "AuthzSystemd", "AuthzText", "AuthzWire",
+            "AuthzCore", "AuthzJSON", "AuthzSystemd", "AuthzText", "AuthzWire", "AuthzMetrics", "JWTSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -105,7 +120,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "AuthzNginx", dependencies: [
-            "AuthzJSON", "AuthzWire",
+            "AuthzJSON", "AuthzWire", "AuthzMetrics", "AuthzCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -148,6 +163,15 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "AntMediaImportTests", dependencies: ["AntMediaImport", "AuthzCore", "AuthzPlugins", "AuthzTOML"]),
+        .testTarget(name: "AuthzMetricsTests", dependencies: [
+            "AuthzMetrics", "AuthzCore",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON", "AuthzWire",

@@ -1,3 +1,4 @@
+import AuthzMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -18,6 +19,8 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let timeouts: ConnectionTimeoutHandler?
     private let refusals: RefusalLog
     private let logger: Logger
+    /// Counts answers by status and upstream errors (metrics).
+    private let metrics: ShimMetrics?
     private var request: Result<SubrequestMapping, SubrequestError>?
     private var version = HTTPVersion.http1_1
     private var keepAlive = true
@@ -26,7 +29,9 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Once the handler is gone its context must not be used by a late upstream answer.
     private var removed = false
 
-    init(pool: UpstreamPool, timeouts: ConnectionTimeoutHandler?, refusals: RefusalLog, logger: Logger) {
+    init(pool: UpstreamPool, timeouts: ConnectionTimeoutHandler?, refusals: RefusalLog, logger: Logger,
+         metrics: ShimMetrics? = nil) {
+        self.metrics = metrics
         self.pool = pool
         self.timeouts = timeouts
         self.refusals = refusals
@@ -75,6 +80,7 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                     response = .tooLarge
                 case .failure(let error):
                     self.logger.debug("answering 503", metadata: ["error": "\(error)", "app": "\(check.app ?? "")"])
+                    self.metrics?.recordUpstreamError()  // metrics
                     response = .upstreamUnavailable
                 }
                 self.respond(context: context, response.head(version: version, keepAlive: keepAlive), keepAlive: keepAlive)
@@ -84,6 +90,7 @@ final class AuthRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(context: ChannelHandlerContext, _ head: HTTPResponseHead, keepAlive: Bool) {
         guard !removed else { return }
+        metrics?.recordResponse(status: Int(head.status.code))  // metrics
         context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
         let written = context.writeAndFlush(Self.wrapOutboundOut(.end(nil)))
         responding = false

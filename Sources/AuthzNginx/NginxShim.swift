@@ -1,3 +1,5 @@
+import AuthzCore
+import AuthzMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -55,6 +57,8 @@ public final class NginxShim: Sendable {
         public var maxConnections: Int
         /// How often an idle connection to authzd sends a `ping` (authzd closes idle clients).
         public var upstreamPingInterval: Duration
+        /// Where `GET /metrics` and `GET /healthz` are served (`--metrics-listen`); nil: nowhere.
+        public var metricsListen: MetricsListenAddress? = nil
 
         public init(
             upstreamSocketPath: String, listen: ListenAddress, timeout: Duration = .seconds(2), connections: Int = 4,
@@ -93,7 +97,8 @@ public final class NginxShim: Sendable {
 
     /// Binds the listener and starts connecting to authzd. The shim serves right away; until
     /// authzd is reachable every check is answered 503.
-    public static func start(configuration: Configuration, group: EventLoopGroup, logger: Logger) async throws -> NginxShim {
+    public static func start(configuration: Configuration, group: EventLoopGroup, logger: Logger,
+                             metrics: ShimMetrics? = nil) async throws -> NginxShim {
         let pool = UpstreamPool(
             socketPath: configuration.upstreamSocketPath, group: group, connections: configuration.connections,
             timeout: TimeAmount(configuration.timeout), maxInFlightPerConnection: configuration.maxInFlightPerConnection,
@@ -140,7 +145,8 @@ public final class NginxShim: Sendable {
                         withDecoderLimitConfiguration: limits)
                     // Accepted connections run on the loops of `group`, each of which has its log.
                     let refusals = refusalLogs[ObjectIdentifier(channel.eventLoop)]!
-                    try sync.addHandler(AuthRequestHandler(pool: pool, timeouts: timeouts, refusals: refusals, logger: logger))
+                    try sync.addHandler(AuthRequestHandler(pool: pool, timeouts: timeouts, refusals: refusals, logger: logger,
+                                                           metrics: metrics))
                 }
             }
         let channel: Channel

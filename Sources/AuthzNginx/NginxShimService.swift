@@ -1,3 +1,4 @@
+import AuthzMetrics
 import Logging
 import NIOCore
 import NIOPosix
@@ -27,10 +28,21 @@ public struct NginxShimService: Service {
     public func run() async throws {
         Self.raiseFileLimit(for: configuration, logger: logger)
         let group = NginxShim.makeEventLoopGroup(connections: configuration.connections)
+        let metrics = ShimMetrics()
+        metrics.bootstrapMetricsSystem()
         let shim: NginxShim
         do {
-            shim = try await NginxShim.start(configuration: configuration, group: group, logger: logger)
+            shim = try await NginxShim.start(configuration: configuration, group: group, logger: logger, metrics: metrics)
         } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        // /metrics and /healthz on --metrics-listen (see NginxShim+Metrics.swift).
+        let metricsServer: MetricsServer?
+        do {
+            metricsServer = try await shim.startMetricsListener(configuration.metricsListen, metrics: metrics, logger: logger)
+        } catch {
+            await shim.stop()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -42,6 +54,7 @@ public struct NginxShimService: Service {
             logger.info("stopping")
             shim.stopAccepting()
         }
+        await metricsServer?.stop()
         await shim.stop()
         if case .unix(let path) = configuration.listen { unlink(path) }
         try? await group.shutdownGracefully()

@@ -40,6 +40,8 @@ final class UpstreamConnection: @unchecked Sendable {
         case check(EventLoopPromise<CheckAnswer>)
         /// A keep-alive `ping`; its answer is only consumed.
         case ping
+        /// A health `ping` (the metrics listener's /healthz): succeeds when answered.
+        case health(EventLoopPromise<Void>)
     }
 
     private enum State {
@@ -123,6 +125,26 @@ final class UpstreamConnection: @unchecked Sendable {
         let deadline = NIODeadline.now() + settings.timeout
         _ = pending.enqueue(.check(promise), deadline: deadline)
         if timer == nil { armTimer(at: deadline) }
+        scheduleFlush()
+        return promise.futureResult
+    }
+
+    /// Sends a `ping` and succeeds when authzd answers it in time (health checks). Only on
+    /// `eventLoop`. Fails with an `UpstreamError` as `check` does.
+    func ping() -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        guard isUsable else {
+            nudge()
+            return eventLoop.makeFailedFuture(UpstreamError(.notConnected, "no connection to authzd"))
+        }
+        guard pending.count < settings.maxInFlight else {
+            return eventLoop.makeFailedFuture(UpstreamError(.overloaded, "\(pending.count) checks in flight"))
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        let deadline = NIODeadline.now() + settings.timeout
+        let id = pending.enqueue(.health(promise), deadline: deadline)
+        if timer == nil { armTimer(at: deadline) }
+        WireRequest.encodePing(id: id, into: &out)
         scheduleFlush()
         return promise.futureResult
     }
@@ -284,6 +306,14 @@ final class UpstreamConnection: @unchecked Sendable {
         case .deliver(let waiter):
             answeredOnCurrent = true
             if id == nil { noteAnswerWithoutID(answer) }
+            if case .health(let promise) = waiter {
+                if case .ok = answer {
+                    promise.succeed(())
+                } else {
+                    promise.fail(UpstreamError(.badAnswer, "authzd did not answer the ping ok"))
+                }
+                return
+            }
             guard case .check(let promise) = waiter else { return }
             // An answer in its place that is not a check answer fails its own check only: the
             // stream is still aligned, one answer per line.
@@ -339,6 +369,7 @@ final class UpstreamConnection: @unchecked Sendable {
         var checks = 0
         let error = UpstreamError(.timeout, "no answer from authzd in time")
         for waiter in pending.expire(now: .now()) {
+            if case .health(let promise) = waiter { promise.fail(error) }
             guard case .check(let promise) = waiter else { continue }
             checks += 1
             promise.fail(error)
@@ -373,6 +404,7 @@ final class UpstreamConnection: @unchecked Sendable {
         timer = nil
         for waiter in pending.removeAll() {
             if case .check(let promise) = waiter { promise.fail(error) }
+            if case .health(let promise) = waiter { promise.fail(error) }
         }
     }
 }

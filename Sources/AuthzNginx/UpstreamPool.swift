@@ -32,7 +32,7 @@ public final class UpstreamPool: Sendable {
     }
 
     private let shards: [ObjectIdentifier: Shard]
-    private let all: [UpstreamConnection]
+    let all: [UpstreamConnection]
 
     /// Creates `connections` connections (at least one) to the authzd socket at `socketPath`,
     /// assigned round-robin to the loops of `group`. Nothing connects until `start()`.

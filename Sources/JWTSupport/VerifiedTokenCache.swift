@@ -44,15 +44,18 @@ public final class VerifiedTokenCache: Sendable {
     /// The claims of a token verified under this generation, if cached.
     public func claims(for token: String, generation: UInt64 = 0) -> JSONObject? {
         guard perShard > 0 else { return nil }
-        return slot(token).shard.withLock { s in
+        let claims: JSONObject? = slot(token).shard.withLock { s in
             guard let e = s.entries[token], e.generation == generation else { return nil }
             return e.claims
         }
+        if claims != nil { TokenCacheCounters.shared.record(hit: true) }  // metrics: a token cache hit
+        return claims
     }
 
     /// Remembers a verified token.
     public func insert(_ token: String, claims: JSONObject, generation: UInt64 = 0) {
         guard perShard > 0 else { return }
+        TokenCacheCounters.shared.record(hit: false)  // metrics: a miss is a token that had to be verified
         let limit = perShard
         slot(token).shard.withLock { s in
             if s.entries.updateValue(Entry(claims: claims, generation: generation), forKey: token) != nil { return }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuthzCore
 import AuthzNginx
 import Logging
 import ServiceLifecycle
@@ -62,6 +63,11 @@ struct AuthzdNginx: AsyncParsableCommand {
                                valueName: "SECONDS"))
     var upstreamPingInterval: Double = 60
 
+    @Option(name: .customLong("metrics-listen"),
+            help: ArgumentHelp("Serve GET /metrics (Prometheus) and GET /healthz (200 when authzd answers a ping, else 503) here.",
+                               valueName: "HOST:PORT | unix:PATH"))
+    var metricsListen: String?
+
     @Option(help: ArgumentHelp("Log level.", valueName: NginxShim.logLevels.joined(separator: "|")))
     var logLevel: String = "info"
 
@@ -87,6 +93,15 @@ struct AuthzdNginx: AsyncParsableCommand {
         guard NginxShim.logLevels.contains(logLevel) else {
             throw ValidationError("--log-level must be one of \(NginxShim.logLevels.joined(separator: ", "))")
         }
+        if let metricsListen {
+            do {
+                guard try MetricsListenAddress.parse(metricsListen) != nil else {
+                    throw ValidationError("--metrics-listen needs HOST:PORT or unix:PATH")
+                }
+            } catch let error as MetricsListenAddress.ParseError {
+                throw ValidationError("--metrics-listen: \(error)")
+            }
+        }
         guard !upstream.isEmpty else { throw ValidationError("--upstream needs a socket path") }
         if let listenGroup, listenGroup.isEmpty { throw ValidationError("--listen-group needs a group name") }
         guard let mode = UInt32(listenMode, radix: 8), mode <= 0o777 else {
@@ -95,12 +110,13 @@ struct AuthzdNginx: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = NginxShim.Configuration(
+        var configuration = NginxShim.Configuration(
             upstreamSocketPath: upstream, listen: try ListenAddress(parsing: listen),
             timeout: Self.duration(timeout), connections: connections,
             listenMode: UInt32(listenMode, radix: 8) ?? 0o660, listenGroup: listenGroup,
             maxLineBytes: maxLineBytes, headerTimeout: Self.duration(headerTimeout), idleTimeout: Self.duration(idleTimeout),
             maxConnections: maxConnections, upstreamPingInterval: Self.duration(upstreamPingInterval))
+        configuration.metricsListen = try metricsListen.flatMap { try MetricsListenAddress.parse($0) }
         // Logs to stderr (swift-log's default handler).
         var logger = Logger(label: "authzd-nginx")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

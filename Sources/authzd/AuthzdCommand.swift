@@ -21,7 +21,7 @@ struct AuthzdCommand: AsyncParsableCommand {
         commandName: "authzd",
         abstract: "Authorization sidecar: answers \"may this request through?\" on a Unix socket.",
         version: "authzd \(authzdVersion)",
-        subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Import.self, Version.self]
+        subcommands: [Serve.self, CheckConfig.self, Token.self, Query.self, Stats.self, Ping.self, Import.self, Version.self]
     )
 
     /// ArgumentParser's own entry point, except that a command line it cannot parse (an unknown
@@ -62,13 +62,15 @@ struct Serve: AsyncParsableCommand {
         let fetcher = CurlFetcher(threads: 2)
         let daemon: Daemon
         do {
-            daemon = try Daemon(configPath: options.config, registry: BuiltinPlugins.registry, fetcher: fetcher)
+            daemon = try Daemon(configPath: options.config, registry: BuiltinPlugins.registry, fetcher: fetcher,
+                                version: authzdVersion)
         } catch {
             fetcher.shutdown()
             printConfigErrors(error)
             throw ExitCode(1)
         }
         AuthzLogging.bootstrap(target: daemon.configuration.log.target.rawValue, level: daemon.configuration.log.level)
+        daemon.metrics.bootstrapMetricsSystem()
         let fetching = ClosureService {
             try? await gracefulShutdown()
             fetcher.shutdown()

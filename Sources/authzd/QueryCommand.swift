@@ -46,6 +46,8 @@ struct UnixLineClient {
     }
 
     let path: String
+    /// Seconds to wait for the connection, the send and the answer (nil: as long as it takes).
+    var timeout: Double? = nil
 
     /// Sends `line` (its `\n` included) and returns the first line of the answer, without its `\n`.
     func roundTrip(_ line: some Collection<UInt8>) throws(Failure) -> String {
@@ -53,6 +55,11 @@ struct UnixLineClient {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "cannot make a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        if let timeout {
+            var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -78,6 +85,9 @@ struct UnixLineClient {
         var buf = [UInt8](repeating: 0, count: 4096)
         while !answer.contains(0x0A) {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK, let timeout {
+                throw Failure(description: "authzd at \(shown) did not answer within \(timeout.formatted()) s")
+            }
             guard n > 0 else { throw Failure(description: "authzd at \(shown) closed the connection without answering") }
             answer.append(contentsOf: buf[0..<n])
         }

@@ -41,11 +41,15 @@ public struct ConfigLoader: Sendable {
 
         var server = ServerSettings()
         var log = LogSettings()
+        var metrics = MetricsSettings()
         if let t = main.attempt({ () throws(ConfigError) in try main.table("server") }) ?? nil {
             do { try Self.parseServer(t, into: &server) } catch { t.record(error) }
         }
         if let t = main.attempt({ () throws(ConfigError) in try main.table("log") }) ?? nil {
             do { try Self.parseLog(t, into: &log) } catch { t.record(error) }
+        }
+        if let t = main.attempt({ () throws(ConfigError) in try main.table("metrics") }) ?? nil {
+            do { try Self.parseMetrics(t, into: &metrics) } catch { t.record(error) }
         }
 
         var apps: [String: AppChain] = [:]
@@ -112,7 +116,9 @@ public struct ConfigLoader: Sendable {
 
         let errors = main.errors + appFileErrors
         if !errors.isEmpty { throw ConfigErrors(errors) }
-        return Configuration(file: path, server: server, log: log, apps: apps, files: files)
+        var configuration = Configuration(file: path, server: server, log: log, apps: apps, files: files)
+        configuration.metrics = metrics
+        return configuration
     }
 
     /// Builds one app's chain from a table with a `chain` array, or returns nil with the errors

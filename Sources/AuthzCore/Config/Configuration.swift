@@ -45,6 +45,8 @@ public struct Configuration: Sendable {
     public var file: String
     public var server: ServerSettings
     public var log: LogSettings
+    /// `[metrics]`: where Prometheus scrapes, if anywhere.
+    public var metrics = MetricsSettings()
     public var apps: [String: AppChain]
     /// Every file read, for messages.
     public var files: [String]

@@ -116,65 +116,71 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// A line refused before any app looked at it (`bad_request`, `line_too_long`).
     private func refuse(_ d: Decision, id: JSONValue?) {
-        record(d, request: nil, app: nil, runtime: loop.runtime, now: Int64(time(nil)))
+        record(d, request: nil, app: nil, runtime: loop.runtime, now: Int64(time(nil)), started: nil)
         perform(machine.answer(.decision(d, id: id)))
     }
 
     private func decide(_ request: CheckRequest) {
         let runtime = loop.runtime
         let now = Int64(time(nil))
+        let started = NIODeadline.now().uptimeNanoseconds
         guard let app = runtime.apps[request.app] else {
             let d = Decision.refused(.unknownApp, message: "no app named \(request.app)")
-            record(d, request: request, app: nil, runtime: runtime, now: now)
+            record(d, request: request, app: nil, runtime: runtime, now: now, started: started)
             perform(machine.answer(.decision(d, id: request.id)))
             return
         }
         switch app.chain.evaluate(request, now: now) {
         case .decided(let d):
-            record(d, request: request, app: app, runtime: runtime, now: now)
+            record(d, request: request, app: app, runtime: runtime, now: now, started: started)
             perform(machine.answer(.decision(d, id: request.id)))
         case .pending(let run, let resource):
             let seq = machine.reserve()
-            wait(on: resource, seq: seq, run: run, request: request, app: app, runtime: runtime)
+            wait(on: resource, seq: seq, run: run, request: request, app: app, runtime: runtime, started: started)
         }
     }
 
     /// Resumes a chain once its pending resource is ready, back on this event loop.
     private func wait(on resource: any PendingResource, seq: Int, run: ChainRun, request: CheckRequest,
-                      app: Runtime.App, runtime: Runtime) {
+                      app: Runtime.App, runtime: Runtime, started: UInt64) {
         let bound = NIOLoopBound(self, eventLoop: loop.eventLoop)
         let eventLoop = loop.eventLoop
         resource.whenReady {
             eventLoop.execute {
-                bound.value.resume(seq: seq, run: run, request: request, app: app, runtime: runtime)
+                bound.value.resume(seq: seq, run: run, request: request, app: app, runtime: runtime, started: started)
             }
         }
     }
 
-    private func resume(seq: Int, run: ChainRun, request: CheckRequest, app: Runtime.App, runtime: Runtime) {
+    private func resume(seq: Int, run: ChainRun, request: CheckRequest, app: Runtime.App, runtime: Runtime,
+                        started: UInt64) {
         var run = run
         let now = Int64(time(nil))
         switch run.advance(app.chain, request, now: now) {
         case .decided(let d):
-            record(d, request: request, app: app, runtime: runtime, now: now)
+            record(d, request: request, app: app, runtime: runtime, now: now, started: started)
             perform(machine.fill(seq, with: .decision(d, id: request.id), now: self.now))
         case .pending(let again, let resource):
-            wait(on: resource, seq: seq, run: again, request: request, app: app, runtime: runtime)
+            wait(on: resource, seq: seq, run: again, request: request, app: app, runtime: runtime, started: started)
         }
     }
 
     /// Every answer to a line is recorded here, once, as it is decided: the per-app counts, the
-    /// decision record, and lines refused before reaching an app (`request` nil). The one place
-    /// to hook further accounting of decisions (metrics).
-    private func record(_ d: Decision, request: CheckRequest?, app: Runtime.App?, runtime: Runtime, now: Int64) {
+    /// decision record, the metrics (`started`: when the decision began, for its duration), and
+    /// lines refused before reaching an app (`request` nil).
+    private func record(_ d: Decision, request: CheckRequest?, app: Runtime.App?, runtime: Runtime, now: Int64,
+                        started: UInt64?) {
         guard let request else {
-            shared.counters.badRequests.add(1, ordering: .relaxed)
+            shared.counters.recordBadLine(d.reason)
             return
         }
         if let app {
-            app.counters.record(allow: d.allow)
+            app.counters.record(allow: d.allow, reason: d.reason)
         } else {
-            shared.counters.unknownApp.record(allow: false)
+            shared.counters.unknownApp.record(allow: false, reason: .unknownApp)
+        }
+        if let started {
+            shared.metrics.recordDecision(startedAt: started, now: NIODeadline.now().uptimeNanoseconds)
         }
         loop.decisionLog.record(d, request: request, settings: runtime.configuration.log,
                                 logger: shared.logger, now: now)

@@ -1,4 +1,5 @@
 import AuthzCore
+import AuthzMetrics
 import AuthzSystemd
 import Logging
 import NIOCore
@@ -23,11 +24,15 @@ public final class Daemon: Sendable {
     private let resources: SharedResources
     /// Where what the first load created logs, once `run` knows.
     private let startupLog: DeferredLogHandler.Target
+    /// The Prometheus registry and handles the daemon records into (`authzd_build_info` carries
+    /// the version given to `init`).
+    public let metrics: DaemonMetrics
 
     /// Loads the configuration at `configPath` with the plugins of `registry`; `fetcher` fetches
     /// for remote sources (JWKS), whose first fetches start now. Throws every error the
     /// configuration has, and then leaves nothing running.
-    public init(configPath: String, registry: PluginRegistry, fetcher: any HTTPFetcher) throws(ConfigErrors) {
+    public init(configPath: String, registry: PluginRegistry, fetcher: any HTTPFetcher,
+                version: String = "unknown") throws(ConfigErrors) {
         let resources = SharedResources()
         let startupLog = DeferredLogHandler.Target()
         let loader = ConfigLoader(registry: registry, resources: resources, fetcher: fetcher,
@@ -45,6 +50,7 @@ public final class Daemon: Sendable {
         self.fetcher = fetcher
         self.resources = resources
         self.startupLog = startupLog
+        self.metrics = DaemonMetrics(version: version)
     }
 
     /// Serves until SIGTERM or SIGINT, then returns the process exit code: 0 after a graceful
@@ -56,7 +62,7 @@ public final class Daemon: Sendable {
     ///     daemon's and are shut down after the socket server has drained, in reverse order.
     public func run(logger: Logger, services: [any Service] = []) async -> Int32 {
         startupLog.bind(to: logger.handler)
-        let shared = ServerShared(resources: resources, logger: logger)
+        let shared = ServerShared(resources: resources, logger: logger, metrics: metrics)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let runtime = Runtime(configuration: configuration, counters: shared.counters, generation: 1)
         let loops = group.makeIterator().map { LoopState(runtime: runtime, eventLoop: $0) }
@@ -78,7 +84,7 @@ public final class Daemon: Sendable {
         // Graceful shutdown runs from the last service to the first: the reporter says
         // STOPPING=1, reloads end, the server drains, then the added services stop.
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: (services + [server, reloader, reporter]).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            services: (services + metricsListener(shared: shared, logger: logger) + [server, reloader, reporter]).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
 

@@ -60,10 +60,14 @@ final class ConfigurationStore: Sendable {
                 for e in error.errors { logger.error("reload failed: \(e.description)") }
                 let first = error.errors.first?.description ?? "invalid configuration"
                 shared.lastReloadError.withLock { $0 = first }
+                shared.metrics.recordReload(succeeded: false)
                 return .failed(firstError: first)
             }
             if let placed = placedSocket.withLock({ $0 }), placed != configuration.server.socket {
                 logger.warning("server.socket changed; the new path takes effect after a restart")
+            }
+            if current.withLock({ $0.metrics }) != configuration.metrics {
+                logger.warning("metrics.listen changed; the new address takes effect after a restart")
             }
             let generation = shared.generation.wrappingAdd(1, ordering: .relaxed).newValue
             let runtime = Runtime(configuration: configuration, counters: shared.counters, generation: generation)
@@ -74,6 +78,7 @@ final class ConfigurationStore: Sendable {
             current.withLock { $0 = configuration }
             shared.lastReloadError.withLock { $0 = nil }
             logger.notice("reloaded: \(configuration.apps.count) apps, generation \(generation)")
+            shared.metrics.recordReload(succeeded: true)
             return .applied(generation: generation, apps: configuration.apps.count)
         }
     }

@@ -1,3 +1,5 @@
+import AuthzCore
+import AuthzMetrics
 import Synchronization
 
 /// Allow and deny counts of one app and its decision-record budget, kept across reloads.
@@ -8,8 +10,15 @@ final class AppCounters: Sendable {
     let denied = Atomic<Int>(0)
     /// Decision records this app may still write this second, shared by every event loop.
     let records = DecisionRecordBudget()
+    /// Its `authzd_decisions_total` series, resolved once (metrics).
+    let decisions: AppDecisionCounters
 
-    func record(allow: Bool) {
+    init(decisions: AppDecisionCounters) {
+        self.decisions = decisions
+    }
+
+    func record(allow: Bool, reason: Reason) {
+        decisions.record(allow: allow, reason: reason)  // metrics
         if allow {
             allowed.add(1, ordering: .relaxed)
         } else {
@@ -25,19 +34,33 @@ final class AppCounters: Sendable {
 /// decision-record budget, as SPEC §7 counts them under `app="_unknown"`.
 final class CounterRegistry: Sendable {
     /// The name under which apps that are not configured are reported.
-    static let unknownAppName = "_unknown"
+    static let unknownAppName = DaemonMetrics.unknownApp
 
     private let byApp = Mutex<[String: AppCounters]>([:])
     /// Requests for apps that do not exist, and lines that were not valid requests.
-    let unknownApp = AppCounters()
+    let unknownApp: AppCounters
     let badRequests = Atomic<Int>(0)
+    /// Where each app's decision counters are registered (metrics).
+    let metrics: DaemonMetrics
+
+    init(metrics: DaemonMetrics = DaemonMetrics(version: "unknown")) {
+        self.metrics = metrics
+        self.unknownApp = AppCounters(decisions: metrics.decisionCounters(app: Self.unknownAppName))
+    }
+
+    /// A line that was not a valid request (`bad_request`, `line_too_long`): counted among the
+    /// bad requests and, as a decision, under the unknown app.
+    func recordBadLine(_ reason: Reason) {
+        badRequests.add(1, ordering: .relaxed)
+        unknownApp.decisions.record(allow: false, reason: reason)  // metrics
+    }
 
     /// The counters of a configured app, created on first use. Never call it with a name taken
     /// from a request.
     func counters(for app: String) -> AppCounters {
         byApp.withLock { d in
             if let c = d[app] { return c }
-            let c = AppCounters()
+            let c = AppCounters(decisions: metrics.decisionCounters(app: app))
             d[app] = c
             return c
         }

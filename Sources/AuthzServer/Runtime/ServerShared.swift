@@ -1,5 +1,6 @@
 import AuthzCore
 import AuthzJSON
+import AuthzMetrics
 import Logging
 import NIOCore
 import Synchronization
@@ -10,7 +11,9 @@ import Glibc
 
 /// What every connection shares: counters, long-lived resources, the live connection set.
 final class ServerShared: Sendable {
-    let counters = CounterRegistry()
+    let counters: CounterRegistry
+    /// The Prometheus registry and handles (metrics).
+    let metrics: DaemonMetrics
     let resources: SharedResources
     let logger: Logger
     let startTime: Int64
@@ -19,7 +22,9 @@ final class ServerShared: Sendable {
     let generation = Atomic<Int>(1)
     let lastReloadError = Mutex<String?>(nil)
 
-    init(resources: SharedResources, logger: Logger) {
+    init(resources: SharedResources, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(version: "unknown")) {
+        self.metrics = metrics
+        self.counters = CounterRegistry(metrics: metrics)
         self.resources = resources
         self.logger = logger
         self.startTime = Int64(time(nil))
