@@ -95,6 +95,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Counts the instructions of a cache-missing signature verification (docs/performance.md).
+        .executableTarget(name: "authzd-verify-bench", dependencies: ["JOSE", "AuthzCrypto", "AuthzJSON"],
+                          path: "Benchmarks/VerifyBench"),
+
         // Unit tests, one target per module, and what several of them share.
         .target(name: "AuthzTestSupport", dependencies: ["AuthzJSON"], path: "Tests/AuthzTestSupport"),
         .testTarget(name: "AuthzTextTests", dependencies: ["AuthzText"]),
