@@ -9,8 +9,8 @@
 // parses each token and verifies it as the jwks plugin does; "raw" calls PublicKey.verify on
 // the already decoded signing input and signature, which isolates the wrapper around OpenSSL.
 // With THREADS > 1, that many threads share the one key, as the daemon's event loops do, and
-// the process's CPU time per verification is printed: contention inside OpenSSL (locks, shared
-// reference counts) shows there and not in a single-threaded instruction count.
+// the process's CPU time per verification is printed: what threads cost each other inside
+// OpenSSL (locks, shared reference counts) would show there, never in an instruction count.
 // Under callgrind, count only measuredLoop (see Benchmarks/callgrind.sh) and divide by N.
 import AuthzCrypto
 import AuthzJSON
@@ -30,7 +30,7 @@ let args = CommandLine.arguments
 guard args.count >= 3, let algorithm = JWSAlgorithm(rawValue: args[1]),
       let scheme = algorithm.signatureAlgorithm, let iterations = Int(args[2]), iterations >= 0
 else {
-    fail("usage: authzd-verify-bench ALG ITERATIONS [jose|raw]")
+    fail("usage: authzd-verify-bench ALG ITERATIONS [jose|raw] [THREADS]")
 }
 let mode = args.count > 3 ? args[3] : "jose"
 let threads = args.count > 4 ? Int(args[4]) ?? 0 : 1
