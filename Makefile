@@ -8,7 +8,7 @@ CONFIG ?= deploy/authzd.toml
 DEB_PACKAGES := pkg-config libssl-dev libcurl4-openssl-dev libsystemd-dev openssl ca-certificates \
 	systemd nginx-light python3 python3-pip python3-cryptography python3-jwt curl procps libtomcat10-embed-java \
 	$(if $(wildcard /usr/bin/javac),,default-jdk-headless)
-BENCH_PACKAGES := wrk
+BENCH_PACKAGES := wrk libnginx-mod-http-js
 
 .PHONY: all deps build release run test bench clean fuzz sanitize static man completions install install-files \
 	uninstall deb packaging-deps systemd-test

@@ -135,6 +135,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Counts the instructions of a cache-missing signature verification (docs/performance.md).
+        .executableTarget(name: "authzd-verify-bench", dependencies: ["JOSE", "AuthzCrypto", "AuthzJSON"],
+                          path: "Benchmarks/VerifyBench"),
+        // The shim under callgrind (Benchmarks/shim-profile.sh), started without dispatch_main.
+        .executableTarget(name: "authzd-nginx-profile", dependencies: ["AuthzNginx"], path: "Benchmarks/ShimRunner"),
+
         // Unit tests, one target per module, and what several of them share.
         .target(name: "AuthzTestSupport", dependencies: ["AuthzJSON"], path: "Tests/AuthzTestSupport"),
         .testTarget(name: "AuthzTextTests", dependencies: ["AuthzText"]),

@@ -34,6 +34,8 @@ WHAT = {
     "pyjwt_sidecar": "Python asyncio + PyJWT sidecar, hs256_repeated's load",
     "nginx_floor": "wrk -> nginx, auth_request answered by nginx itself (`return 200`)",
     "nginx_chain": "wrk -> nginx -> authzd-nginx -> authzd (hs app, one token)",
+    "nginx_cached": "the chain with nginx's decision cache (authzd-cached.conf): one token, answered from the cache",
+    "nginx_njs": "nginx verifying the HS256 token itself in njs (crypto HMAC), no other process",
 }
 
 
@@ -49,8 +51,8 @@ def render(r):
     m = r["machine"]
     out = []
     out.append(f"Measured on {m['nproc']} cores ({m['cpu_model']}), {m.get('memory_gib')} GiB, "
-               f"Linux {m['kernel']}; {m.get('swift') or 'swift'}; {m.get('openssl')}; {m.get('nginx')}; "
-               f"wrk ({m.get('wrk')}); Python {m.get('python')} with PyJWT {m.get('pyjwt')}.")
+               f"Linux {m['kernel']}; {m.get('swift') or 'swift'}; {m.get('openssl')}; {m.get('nginx')}"
+               f"{(' with ' + m['njs']) if m.get('njs') else ''}; wrk ({m.get('wrk')}); Python {m.get('python')} with PyJWT {m.get('pyjwt')}.")
     if m.get("commit"):
         dirty = m.get("uncommitted_sources") or []
         out.append("")
@@ -81,7 +83,7 @@ def render(r):
                    f"{fmt(s['p99_us'])} | {fmt(s['p999_us'])} | {fmt(s.get('server_cpu_us_per_decision'), 1)} | "
                    f"{s['errors']} |")
     out.append("")
-    ng = [(n, r["scenarios"][n]) for n in ("nginx_floor", "nginx_chain") if n in r["scenarios"]]
+    ng = [(n, r["scenarios"][n]) for n in ("nginx_floor", "nginx_chain", "nginx_cached", "nginx_njs") if n in r["scenarios"]]
     if ng:
         out.append("| nginx scenario | what | requests/s | p50 µs | p99 µs | CPU µs/request: nginx | authzd-nginx | authzd | wrk |")
         out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")

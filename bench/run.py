@@ -4,7 +4,8 @@
 Called by bench/run.sh (which `make bench` calls after `swift build -c release`). Everything it
 starts lives in a temporary directory and is stopped at the end: authzd on generated
 configurations (one HS256 app, an IP-only app, RS256/ES256/EdDSA apps behind a local HTTPS JWKS
-server, 1000 identical apps), the Python sidecar, authzd-nginx and nginx. Load comes from
+server, 1000 identical apps), the Python sidecar, authzd-nginx and nginx (with njs for the
+nginx_njs peer, when libnginx-mod-http-js is installed). Load comes from
 authzd-bench (socket protocol) and wrk (nginx). Only loopback addresses are used.
 
 Environment: BENCH_DURATION (seconds per scenario, default 5), BENCH_WARMUP (default 1),
@@ -34,7 +35,6 @@ BENCH = os.path.join(BIN, "authzd-bench")
 SHIM = os.path.join(BIN, "authzd-nginx")
 JWKS_TOOL = os.path.join(ROOT, "Tests", "support", "jwks_server.py")
 SIDECAR = os.path.join(ROOT, "bench", "pysidecar.py")
-NGINX_SNIPPET = os.path.join(ROOT, "deploy", "nginx", "authzd.conf")
 
 DURATION = float(os.environ.get("BENCH_DURATION", "5"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))
@@ -163,6 +163,7 @@ def machine():
         "swift": version(["swift", "--version"]),
         "openssl": version(["openssl", "version"]),
         "nginx": version(["nginx", "-v"]),
+        "njs": version(["dpkg-query", "-W", "-f", "${Package} ${Version}", "libnginx-mod-http-js"]),
         "wrk": version(["wrk", "--version"]),
         "python": platform.python_version(),
         "pyjwt": jwt.__version__,
@@ -407,48 +408,78 @@ def wrk_once(label, url, token, conns=64, processes=None):
     return res
 
 
-def nginx_conf(tmp, floor_port, chain_port, shim_port):
+NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+NJS_SCRIPT = os.path.join(ROOT, "bench", "njs_hs256.js")
+NGINX_SCENARIOS = ("nginx_floor", "nginx_chain", "nginx_cached", "nginx_njs")
+
+
+def nginx_conf(tmp, ports, shim_port, njs):
+    """nginx with one server per scenario, each protecting /api/ with auth_request and serving a
+    small static file. They differ only in who answers /_authz: authzd through the shipped
+    snippets and authzd-nginx (chain), the same with nginx's decision cache (cached), nginx itself
+    with `return 200` (floor, what any auth_request setup pays), or an njs script verifying the
+    HS256 token inside nginx (njs)."""
     www = os.path.join(tmp, "www", "api")
     os.makedirs(www, exist_ok=True)
     write(os.path.join(www, "ok"), "ok\n")
+    # The shipped snippets include each other as authzd/NAME, relative to the configuration's
+    # folder, as they would from /etc/nginx.
+    snippets = os.path.join(tmp, "authzd")
+    shutil.copytree(os.path.join(ROOT, "deploy", "nginx"), snippets, dirs_exist_ok=True)
     temp = "".join(f"    {k}_temp_path {tmp}/nginx-{k};\n"
                    for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    # Both servers protect /api/ with auth_request and serve a small static file; they differ only
-    # in who answers /_authz: authzd (through the shipped snippet and authzd-nginx), or nginx
-    # itself (`return 200`), which is the floor any auth_request setup pays.
-    return f"""worker_processes 1;
+    protected = """        location /api/ {
+            set $authz_app hs;
+            auth_request /_authz;
+            auth_request_set $authz_reason $upstream_http_x_authz_reason;
+        }
+"""
+    njs_server = ""
+    if njs:
+        njs_server = f"""    server {{
+        listen 127.0.0.1:{ports["nginx_njs"]};
+        root {tmp}/www;
+        location = /_authz {{
+            internal;
+            set $njs_jwt_secret "{SECRET}";
+            js_content njs_hs256.verify;
+        }}
+{protected}    }}
+"""
+    return f"""{"load_module " + NJS_MODULE + ";" if njs else ""}
+worker_processes 1;
 error_log {tmp}/nginx-error.log warn;
 pid {tmp}/nginx.pid;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
 {temp}
+    {"js_import njs_hs256 from " + NJS_SCRIPT + ";" if njs else ""}
+    include authzd/authzd-maps.conf;
+    proxy_cache_path {tmp}/authz-cache levels=1:2 keys_zone=authz:10m max_size=64m inactive=60s;
     upstream authzd_nginx {{
         server 127.0.0.1:{shim_port};
         keepalive 64;
     }}
     server {{
-        listen 127.0.0.1:{chain_port};
+        listen 127.0.0.1:{ports["nginx_chain"]};
         root {tmp}/www;
-        include {NGINX_SNIPPET};
-        location /api/ {{
-            set $authz_app hs;
-            auth_request /_authz;
-        }}
-    }}
+        include authzd/authzd.conf;
+{protected}    }}
     server {{
-        listen 127.0.0.1:{floor_port};
+        listen 127.0.0.1:{ports["nginx_cached"]};
+        root {tmp}/www;
+        include authzd/authzd-cached.conf;
+{protected}    }}
+    server {{
+        listen 127.0.0.1:{ports["nginx_floor"]};
         root {tmp}/www;
         location = /_authz {{
             internal;
             return 200;
         }}
-        location /api/ {{
-            set $authz_app hs;
-            auth_request /_authz;
-        }}
-    }}
-}}
+{protected}    }}
+{njs_server}}}
 """
 
 
@@ -587,30 +618,35 @@ def run(tmp, results, sc, notes):
         sc["half_rate"] = bench("half_rate", sock, "--app", "hs", "--token", hs_one, *std, "--rate", half,
                                 server_pid=daemon.pid, latency=True)
 
-    if want("nginx_floor") or want("nginx_chain"):
-        shim_port, floor_port, chain_port = free_port(), free_port(), free_port()
+    if any(want(n) for n in NGINX_SCENARIOS):
+        shim_port = free_port()
+        ports = {n: free_port() for n in NGINX_SCENARIOS}
+        njs = os.path.exists(NJS_MODULE)
+        if not njs and want("nginx_njs"):
+            notes.append(f"nginx_njs skipped: {NJS_MODULE} is missing (apt-get install libnginx-mod-http-js)")
         shim = start([SHIM, "--upstream", sock, "--listen", f"127.0.0.1:{shim_port}", "--log-level", "warning"],
                      stdout=daemon_log, stderr=subprocess.STDOUT)
         wait_for_port(shim_port, shim, "authzd-nginx")
         conf = os.path.join(tmp, "nginx.conf")
-        write(conf, nginx_conf(tmp, floor_port, chain_port, shim_port))
+        write(conf, nginx_conf(tmp, ports, shim_port, njs))
         nginx = start(["nginx", "-p", tmp, "-c", conf, "-g", "daemon off;"],
                       stdout=daemon_log, stderr=subprocess.STDOUT)
-        wait_for_port(chain_port, nginx, "nginx")
+        wait_for_port(ports["nginx_chain"], nginx, "nginx")
         procs = {"nginx": [nginx.pid] + children_of(nginx.pid), "authzd-nginx": [shim.pid], "authzd": [daemon.pid]}
-        if want("nginx_floor"):
-            sc["nginx_floor"] = wrk("nginx_floor", f"http://127.0.0.1:{floor_port}/api/ok", hs_one,
-                                    processes=procs)
-        if want("nginx_chain"):
-            sc["nginx_chain"] = wrk("nginx_chain", f"http://127.0.0.1:{chain_port}/api/ok", hs_one,
-                                    processes=procs)
-            # The chain must really decide: a bad token is refused.
+        for name in NGINX_SCENARIOS:
+            if not want(name) or (name == "nginx_njs" and not njs):
+                continue
+            url = f"http://127.0.0.1:{ports[name]}/api/ok"
+            sc[name] = wrk(name, url, hs_one, processes=procs)
+            if name == "nginx_floor":
+                continue
+            # Every scenario but the floor must really decide: a bad token is refused.
             r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
-                                f"Authorization: Bearer {bad}", f"http://127.0.0.1:{chain_port}/api/ok"],
-                               capture_output=True, text=True)
-            sc["nginx_chain"]["bad_token_status"] = r.stdout.strip()
+                                f"Authorization: Bearer {bad}", url], capture_output=True, text=True)
+            sc[name]["bad_token_status"] = r.stdout.strip()
             if r.stdout.strip() != "401":
-                sc["nginx_chain"]["ok"] = False
+                log(f"   << {name} answered {r.stdout.strip()} to a bad token, not 401")
+                sc[name]["ok"] = False
         stop(nginx)
         stop(shim)
 

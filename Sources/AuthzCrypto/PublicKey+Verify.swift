@@ -12,19 +12,17 @@ extension PublicKey {
         switch algorithm {
         case .rs256, .rs384, .rs512:
             guard signature.count == (bits + 7) / 8 else { return false }
-            return digestVerify(hash: algorithm.hash, padding: .pkcs1, message: message, signature: signature)
+            return templateVerify(algorithm, message: message, signature: signature)
         case .ps256, .ps384, .ps512:
             guard signature.count == (bits + 7) / 8 else { return false }
-            return digestVerify(hash: algorithm.hash, padding: .pss, message: message, signature: signature)
+            return templateVerify(algorithm, message: message, signature: signature)
         case .es256, .es384, .es512:
             guard case .ec(let curve) = kind, signature.count == 2 * curve.coordinateByteCount else { return false }
             let der = ECDSASignature.der(fromRaw: signature)
-            return der.withUnsafeBytes {
-                digestVerify(hash: algorithm.hash, padding: nil, message: message, signature: $0)
-            }
+            return der.withUnsafeBytes { templateVerify(algorithm, message: message, signature: $0) }
         case .edDSA:
             guard signature.count == 64 else { return false }
-            return digestVerify(hash: nil, padding: nil, message: message, signature: signature)
+            return templateVerify(algorithm, message: message, signature: signature)
         }
     }
 
@@ -38,40 +36,23 @@ extension PublicKey {
         case pss
     }
 
-    /// One EVP_DigestVerify with a context of its own, so concurrent calls never share state.
-    private func digestVerify(hash: HashFunction?, padding: RSAPadding?, message: UnsafeRawBufferPointer,
-                              signature: UnsafeRawBufferPointer) -> Bool {
-        guard let mdctx = EVP_MD_CTX_new() else {
-            drainOpenSSLErrors()
-            return false
-        }
-        defer { EVP_MD_CTX_free(mdctx) }
-        var pctx: OpaquePointer? = nil
-        guard EVP_DigestVerifyInit(mdctx, &pctx, hash?.evpMD, nil, pkey) == 1 else {
-            drainOpenSSLErrors()
-            return false
-        }
-        if let padding, let hash {
-            let configured: Bool
-            switch padding {
-            case .pkcs1:
-                configured = authzd_EVP_PKEY_CTX_set_rsa_padding(pctx, authzd_RSA_PKCS1_PADDING()) == 1
-            case .pss:
-                // RFC 7518 §3.5: MGF1 with the same hash, salt exactly as long as the hash.
-                configured = authzd_EVP_PKEY_CTX_set_rsa_padding(pctx, authzd_RSA_PKCS1_PSS_PADDING()) == 1
-                    && authzd_EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, hash.evpMD) == 1
-                    && authzd_EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, Int32(hash.byteCount)) == 1
-            }
-            guard configured else {
-                drainOpenSSLErrors()
-                return false
+    /// The verification templates a key of `kind` needs, indexed by `SignatureAlgorithm.templateSlot`:
+    /// every scheme the kind can serve, each set up once when the key is built.
+    static func makeTemplates(pkey: OpaquePointer, kind: Kind) -> [VerifyTemplate?] {
+        SignatureAlgorithm.allCases.map { algorithm in
+            guard algorithm.isCompatible(with: kind) else { return nil }
+            switch algorithm {
+            case .rs256, .rs384, .rs512: return VerifyTemplate(pkey: pkey, hash: algorithm.hash, padding: .pkcs1)
+            case .ps256, .ps384, .ps512: return VerifyTemplate(pkey: pkey, hash: algorithm.hash, padding: .pss)
+            case .es256, .es384, .es512, .edDSA: return VerifyTemplate(pkey: pkey, hash: algorithm.hash, padding: nil)
             }
         }
-        // Ed25519 must see an empty message as empty, not as "no message": pass a real address.
-        let msg = message.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(emptyByte)
-        let sig = signature.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(emptyByte)
-        let ok = EVP_DigestVerify(mdctx, sig, signature.count, msg, message.count) == 1
-        if !ok { drainOpenSSLErrors() }
-        return ok
+    }
+
+    /// One EVP_DigestVerify on a copy of this key's template for `algorithm`.
+    private func templateVerify(_ algorithm: SignatureAlgorithm, message: UnsafeRawBufferPointer,
+                                signature: UnsafeRawBufferPointer) -> Bool {
+        guard let template = templates[algorithm.templateSlot] else { return false }
+        return template.verify(message: message, signature: signature)
     }
 }

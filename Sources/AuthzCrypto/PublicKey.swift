@@ -4,7 +4,8 @@ internal import COpenSSL
 ///
 /// Keys are built from their mathematical components (as a JWK carries them) and validated on
 /// construction, so a key that exists is usable. A `PublicKey` is immutable and safe to share
-/// across threads: every verification uses its own fresh OpenSSL contexts.
+/// across threads: the verification contexts it prepares once per scheme (``VerifyTemplate``)
+/// are only ever copied, and every verification works on its own copy.
 public final class PublicKey: @unchecked Sendable {
     /// The family of a key, with the curve for EC keys.
     public enum Kind: Sendable, Hashable, CustomStringConvertible {
@@ -38,6 +39,9 @@ public final class PublicKey: @unchecked Sendable {
 
     /// EVP_PKEY*; never mutated after init.
     let pkey: OpaquePointer
+    /// One initialised verification context per scheme this key can serve, indexed by
+    /// `SignatureAlgorithm.templateSlot`; nil for the others.
+    let templates: [VerifyTemplate?]
 
     /// The largest RSA modulus accepted: OpenSSL's own verification limit; larger keys would only
     /// let a key publisher make every verification slow.
@@ -48,6 +52,7 @@ public final class PublicKey: @unchecked Sendable {
         self.kind = kind
         self.components = components
         self.bits = Int(EVP_PKEY_get_bits(pkey))
+        self.templates = Self.makeTemplates(pkey: pkey, kind: kind)
     }
 
     deinit {

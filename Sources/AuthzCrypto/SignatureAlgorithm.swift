@@ -34,4 +34,20 @@ public enum SignatureAlgorithm: String, Sendable, Hashable, CaseIterable {
             false
         }
     }
+
+    /// This scheme's position in `allCases`, where a key keeps its verification template.
+    var templateSlot: Int {
+        switch self {
+        case .rs256: 0
+        case .rs384: 1
+        case .rs512: 2
+        case .ps256: 3
+        case .ps384: 4
+        case .ps512: 5
+        case .es256: 6
+        case .es384: 7
+        case .es512: 8
+        case .edDSA: 9
+        }
+    }
 }
