@@ -139,7 +139,9 @@ let package = Package(
         .executableTarget(name: "authzd-verify-bench", dependencies: ["JOSE", "AuthzCrypto", "AuthzJSON"],
                           path: "Benchmarks/VerifyBench"),
         // The shim under callgrind (Benchmarks/shim-profile.sh), started without dispatch_main.
-        .executableTarget(name: "authzd-nginx-profile", dependencies: ["AuthzNginx"], path: "Benchmarks/ShimRunner"),
+        .executableTarget(name: "authzd-nginx-profile", dependencies: [
+            "AuthzNginx", .product(name: "Logging", package: "swift-log"),
+        ], path: "Benchmarks/ShimRunner"),
 
         // Unit tests, one target per module, and what several of them share.
         .target(name: "AuthzTestSupport", dependencies: ["AuthzJSON"], path: "Tests/AuthzTestSupport"),
