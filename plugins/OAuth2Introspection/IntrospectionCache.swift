@@ -108,8 +108,11 @@ final class IntrospectionCache: Sendable {
             case .joined(let f):
                 // A flight still in the table yet done was released by its deadline while the
                 // call runs on; it is not waited on again: the retry would loop.
-                guard !f.isDone, s.waiters[digest, default: 0] < Self.maxWaitersPerFlight else {
+                guard !f.isDone else {
                     return .answer(.unavailable("introspection call did not finish within fetch_timeout"), remaining: 0)
+                }
+                guard s.waiters[digest, default: 0] < Self.maxWaitersPerFlight else {
+                    return .answer(.unavailable("too many checks waiting on one introspection call"), remaining: 0)
                 }
                 s.waiters[digest, default: 0] += 1
                 return .wait(f)
