@@ -123,6 +123,45 @@ struct IdentityProviderEndToEndTests {
         #expect(d.process.log.contains("OIDC discovery failed"), "\(d.process.log)")
     }
 
+    @Test func keysOnceDiscoveredOutliveTheProviderGoingDown() throws {
+        let server = try OAuthTestServer()
+        let d = try DaemonUnderTest(apps: ["oidc": Self.discoveryApp(issuer: server.issuer)])
+        let before = try server.mintJWT(["sub": "alice"])
+        let after = try server.mintJWT(["sub": "bob"])
+        #expect(try d.check(app: "oidc", headers: Self.bearer(before))["allow"] == .bool(true))
+        server.stop()
+        // The discovered key set is fresh for cache_ttl: tokens keep verifying without the server.
+        let a = try d.check(app: "oidc", headers: Self.bearer(after))
+        #expect(a["allow"] == .bool(true), "\(a)")
+        let source = try #require(try d.stats()["sources"]?.arrayValue?.first)
+        #expect(source["state"] == "ok")
+    }
+
+    @Test func aProviderTooSlowOrDownAtStartFailsClosed() throws {
+        let slow = try OAuthTestServer()
+        let token = try slow.mintJWT(["sub": "alice"])
+        try slow.setDelay(seconds: 6)
+        let down = try OAuthTestServer()
+        let downIssuer = down.issuer
+        down.stop()
+        let d = try DaemonUnderTest(apps: [
+            "slow": Self.discoveryApp(issuer: slow.issuer),
+            "down": Self.discoveryApp(issuer: downIssuer),
+        ])
+        for app in ["slow", "down"] {
+            let a = try d.check(app: app, headers: Self.bearer(token))
+            #expect(a["allow"] == .bool(false), "\(app): \(a)")
+            #expect(a["reason"] == "jwks_unavailable", "\(app): \(a)")
+            #expect(a["status"] == 503)
+        }
+        // Both sources say so once their first fetch has ended.
+        var sources: [JSONValue] = []
+        #expect(eventually(timeout: 30) {
+            sources = (try? d.stats()["sources"]?.arrayValue) ?? []
+            return sources.count == 2 && sources.allSatisfy { $0["state"] == "unavailable" && $0["last_error"] != .null }
+        }, "\(sources)")
+    }
+
     // MARK: - Scopes and routes with opaque tokens
 
     @Test func introspectedScopesGuardAntMediasRoutes() throws {
