@@ -96,9 +96,12 @@ struct IdentityProviderEndToEndTests {
         // for the same address.
         let slash = server.issuer + "/"
         let host = "http://localhost:\(server.port)/o"
+        // And another path, where the server has no discovery document at all.
+        let path = server.issuer + "/other"
         let d = try DaemonUnderTest(apps: [
             "slash": Self.discoveryApp(issuer: slash),
             "host": Self.discoveryApp(issuer: host),
+            "path": Self.discoveryApp(issuer: path),
         ])
         for (app, issuer) in [("slash", slash), ("host", host)] {
             // Even a token that names the configured issuer gets no key from a document that
@@ -111,9 +114,16 @@ struct IdentityProviderEndToEndTests {
             #expect(a["message"]?.stringValue?.contains("names issuer \"\(server.issuer)\", not oidc_issuer \"\(issuer)\"") == true,
                     "\(app): \(a)")
         }
+        let missing = try d.check(app: "path", headers: Self.bearer(try server.mintJWT(["sub": "alice", "iss": .string(path)])))
+        #expect(missing["reason"] == "jwks_unavailable", "\(missing)")
+        #expect(missing["status"] == 503)
+        #expect(missing["message"]?.stringValue?.contains("404") == true, "\(missing)")
         // The reason is in stats and in the log, for each source.
         let sources = try d.stats()["sources"]?.arrayValue ?? []
-        #expect(sources.count == 2, "\(sources)")
+        #expect(sources.count == 3, "\(sources)")
+        let other = try #require(sources.first { $0["name"] == .string(path) }, "\(sources)")
+        #expect(other["state"] == "unavailable")
+        #expect(other["last_error"]?.stringValue?.contains("404") == true, "\(other)")
         for issuer in [slash, host] {
             let source = try #require(sources.first { $0["name"] == .string(issuer) }, "\(sources)")
             #expect(source["kind"] == "jwks")
