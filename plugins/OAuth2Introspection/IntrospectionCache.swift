@@ -19,12 +19,17 @@ import Synchronization
 /// With a capacity of 0 (`token_cache_size = 0`) nothing is reused beyond that second.
 ///
 /// Every check of a token that arrives while a call about it is in flight waits on that call
-/// (single flight), so a burst of requests with one new token costs one call.
+/// (the shared `SingleFlight`), so a burst of requests with one new token costs one call. A
+/// flight completes when its call ends or when its deadline passes, whichever comes first, so a
+/// waiter is answered within the fetch timeout even when the fetch threads are busy elsewhere.
+///
+/// Every call's outcome is also recorded in the step's `IntrospectionEndpoint`, which `stats`
+/// reports and which logs an outage once.
 final class IntrospectionCache: Sendable {
     /// What a check gets: an answer with the seconds it stays valid, or a call to wait on.
     enum Lookup {
         case answer(IntrospectionAnswer, remaining: Double)
-        case wait(IntrospectionFlight)
+        case wait(Flight<Void>)
     }
 
     private struct Entry {
@@ -40,9 +45,8 @@ final class IntrospectionCache: Sendable {
         var order: [(TokenDigest, UInt64)] = []
         var head = 0
         var nextSequence: UInt64 = 0
-        var flights: [TokenDigest: IntrospectionFlight] = [:]
-        /// Whether the last call failed, so that an outage is logged once, not per call.
-        var failing = false
+        /// Checks waiting on each call in flight (the keys of `flights`, so bounded by it).
+        var waiters: [TokenDigest: Int] = [:]
     }
 
     static let maxFlights = 256
@@ -56,7 +60,9 @@ final class IntrospectionCache: Sendable {
     let capacity: Int
     private let reuses: Bool
     private let fetcher: (any HTTPFetcher)?
-    private let logger: Logger
+    /// Where each call's outcome is recorded (shared with other steps asking the same endpoint).
+    let endpoint: IntrospectionEndpoint
+    private let flights = SingleFlight<TokenDigest, Void>(capacity: IntrospectionCache.maxFlights)
     private let monotonic: @Sendable () -> Double
     private let wall: @Sendable () -> Double
     private let keyed = TokenDigest.Keyed()
@@ -64,15 +70,17 @@ final class IntrospectionCache: Sendable {
     private static let timers = DispatchQueue(label: "authzd.introspection.timers")
 
     /// `capacity` answers at most (0: reuse nothing). Without a fetcher (check-config) every
-    /// call fails. The clocks give seconds: `monotonic` for lifetimes, `wall` to compare with `exp`.
+    /// call fails. Outcomes go to `endpoint` (by default one of the step's own). The clocks give
+    /// seconds: `monotonic` for lifetimes, `wall` to compare with `exp`.
     init(settings: IntrospectionSettings, capacity: Int, fetcher: (any HTTPFetcher)?, logger: Logger,
+         endpoint: IntrospectionEndpoint? = nil,
          monotonic: @escaping @Sendable () -> Double = IntrospectionCache.uptime,
          wall: @escaping @Sendable () -> Double = IntrospectionCache.epochSeconds) {
         self.settings = settings
         self.reuses = capacity > 0
         self.capacity = capacity > 0 ? capacity : Self.holdCapacity
         self.fetcher = fetcher
-        self.logger = logger
+        self.endpoint = endpoint ?? IntrospectionEndpoint(settings: settings, logger: logger)
         self.monotonic = monotonic
         self.wall = wall
     }
@@ -90,26 +98,31 @@ final class IntrospectionCache: Sendable {
     /// new one started. The token itself is used only to build a new call's body.
     func lookup(_ digest: TokenDigest, token: String) -> Lookup {
         let now = monotonic()
-        var started: IntrospectionFlight?
+        var started: Flight<Void>?
+        // Lock order: this state, then the flights' table (finish never holds both).
         let result: Lookup = state.withLock { s in
             if let e = s.answers[digest], now < e.until {
                 return .answer(e.answer, remaining: e.until - now)
             }
-            if let f = s.flights[digest] {
-                // A flight woken by its deadline is not waited on again: the retry would loop.
-                guard now < f.deadline, f.join(limit: Self.maxWaitersPerFlight) else {
+            switch flights.join(digest) {
+            case .joined(let f):
+                // A flight still in the table yet done was released by its deadline while the
+                // call runs on; it is not waited on again: the retry would loop.
+                guard !f.isDone else {
                     return .answer(.unavailable("introspection call did not finish within fetch_timeout"), remaining: 0)
                 }
+                guard s.waiters[digest, default: 0] < Self.maxWaitersPerFlight else {
+                    return .answer(.unavailable("too many checks waiting on one introspection call"), remaining: 0)
+                }
+                s.waiters[digest, default: 0] += 1
+                return .wait(f)
+            case .full:
+                return .answer(.unavailable("too many introspection calls in flight"), remaining: 0)
+            case .started(let f):
+                s.waiters[digest] = 1
+                started = f
                 return .wait(f)
             }
-            guard s.flights.count < Self.maxFlights else {
-                return .answer(.unavailable("too many introspection calls in flight"), remaining: 0)
-            }
-            let f = IntrospectionFlight(deadline: now + Double(settings.fetchTimeout) + 0.5)
-            _ = f.join(limit: Self.maxWaitersPerFlight)
-            s.flights[digest] = f
-            started = f
-            return .wait(f)
         }
         if let started { launch(started, digest: digest, token: token) }
         return result
@@ -117,14 +130,14 @@ final class IntrospectionCache: Sendable {
 
     /// Answers held and calls in flight, for tests.
     var counts: (answers: Int, flights: Int) {
-        state.withLock { ($0.answers.count, $0.flights.count) }
+        (state.withLock { $0.answers.count }, flights.count)
     }
 
     // MARK: - Calling the server
 
-    private func launch(_ flight: IntrospectionFlight, digest: TokenDigest, token: String) {
+    private func launch(_ flight: Flight<Void>, digest: TokenDigest, token: String) {
         guard let fetcher else {
-            finish(flight, digest: digest, .failure(HTTPFetchError("fetching is not available")))
+            finish(digest, .failure(HTTPFetchError("fetching is not available")))
             return
         }
         Self.timers.asyncAfter(deadline: .now() + Double(settings.fetchTimeout) + 0.5) { flight.complete() }
@@ -133,11 +146,11 @@ final class IntrospectionCache: Sendable {
                 flight.complete()
                 return
             }
-            self.finish(flight, digest: digest, result)
+            self.finish(digest, result)
         }
     }
 
-    private func finish(_ flight: IntrospectionFlight, digest: TokenDigest, _ result: Result<HTTPFetchResponse, HTTPFetchError>) {
+    private func finish(_ digest: TokenDigest, _ result: Result<HTTPFetchResponse, HTTPFetchError>) {
         let answer = IntrospectionAnswer(result)
         let now = monotonic()
         var lifetime: Double
@@ -155,20 +168,14 @@ final class IntrospectionCache: Sendable {
         // it; they re-run right after completion and must not start another call. An expired
         // token's answer, held this way, is still refused by the claim checks.
         lifetime = max(lifetime, 0.25)
-        let (wasFailing, isFailing): (Bool, Bool) = state.withLock { s in
-            if s.flights[digest] === flight { s.flights.removeValue(forKey: digest) }
+        // The answer is in place before the flight leaves the table, so a check arriving in
+        // between finds one or the other, never neither (which would start a second call).
+        state.withLock { s in
+            s.waiters.removeValue(forKey: digest)
             insert(&s, digest, Entry(answer: answer, until: now + lifetime, sequence: 0))
-            let before = s.failing
-            if case .unavailable = answer { s.failing = true } else { s.failing = false }
-            return (before, s.failing)
         }
-        if isFailing && !wasFailing, case .unavailable(let why) = answer {
-            logger.warning("introspection endpoint unavailable; checks that need it are denied (503)",
-                           metadata: ["url": .string(settings.url), "error": .string(why)])
-        } else if wasFailing && !isFailing {
-            logger.info("introspection endpoint answers again", metadata: ["url": .string(settings.url)])
-        }
-        flight.complete()
+        endpoint.record(answer)
+        flights.finish(digest, with: ())
     }
 
     private func insert(_ s: inout State, _ digest: TokenDigest, _ entry: Entry) {

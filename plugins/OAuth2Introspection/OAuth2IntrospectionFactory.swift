@@ -3,7 +3,8 @@ import JOSE
 import JWTSupport
 
 /// Builds `oauth2_introspection` steps (SPEC §8). Each step has its own answer cache, so one
-/// app's answers never decide for another and a reload starts afresh.
+/// app's answers never decide for another and a reload starts afresh; steps asking the same
+/// endpoint with the same client share one `IntrospectionEndpoint`, which reports its health.
 public struct OAuth2IntrospectionFactory: PluginFactory {
     public let name = "oauth2_introspection"
 
@@ -26,8 +27,13 @@ public struct OAuth2IntrospectionFactory: PluginFactory {
         let settings = Self.readSettings(config, context: context)
         try config.finish()
         guard let settings else { throw config.error(nil, "oauth2_introspection needs a valid url") }  // recorded already
+        // The endpoint's health is shared by every step that asks it (for `stats` and the
+        // status line); the answers are not.
+        let endpoint = try context.resources.resource(IntrospectionEndpoint.resourceKey(settings), as: IntrospectionEndpoint.self) {
+            () throws(ConfigError) in IntrospectionEndpoint(settings: settings, logger: context.logger)
+        }
         let cache = IntrospectionCache(settings: settings, capacity: options.cacheSize, fetcher: context.fetcher,
-                                       logger: context.logger)
+                                       logger: context.logger, endpoint: endpoint)
         return OAuth2IntrospectionPlugin(cache: cache, options: options, realm: context.appName)
     }
 
