@@ -72,7 +72,7 @@ import Testing
         for (i, bytes) in files.enumerated() {
             let ours: [String: String]?
             do {
-                ours = Dictionary(uniqueKeysWithValues: try JavaProperties.parse(bytes).entries.values.map {
+                ours = Dictionary(uniqueKeysWithValues: try JavaProperties.parse(bytes).entries.map {
                     (Self.hex(Array($0.key.utf16)), Self.hex($0.utf16))
                 })
             } catch {
