@@ -8,7 +8,7 @@ import JOSE
 /// in its place) sends: the first input byte picks the HTTP status (mostly 200), the rest is the
 /// body. The answer must be a clear failure (fail closed: `introspection_unavailable`) or a
 /// well-formed active/inactive one, and only a JSON object whose `active` is the boolean `true`
-/// may count as active. An active answer's claims then go through the step's decision with
+/// may count as active, and never one that names a member twice. An active answer's claims then go through the step's decision with
 /// claim checks on and off: an allow needs every check to hold, with a TTL inside [0, maxTTL]
 /// bounded by `exp`.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -24,15 +24,15 @@ public func fuzzIntrospectionAnswer(_ data: UnsafePointer<UInt8>?, _ size: Int) 
     case .unavailable(let why):
         // The reason is one of the fixed texts and carries nothing from the body (which may
         // echo the token).
-        let fixed = ["introspection endpoint answered HTTP \(status)", "introspection answer is not a JSON object",
+        let fixed = ["introspection endpoint answered HTTP \(status)", "introspection answer is not a JSON object (or names a member twice)",
                      "introspection answer has no boolean \"active\""]
         guard fixed.contains(why) else { fatalError("unavailable with an unexpected reason \(why.debugDescription)") }
-        if status == 200, case .object(let o)? = try? JSONParser.parse(body), case .bool? = o["active"] {
+        if status == 200, case .object(let o)? = try? JSONParser.parse(body, options: noDuplicates), case .bool? = o["active"] {
             fatalError("a boolean active answer read as unavailable")
         }
     case .inactive:
         guard status == 200 else { fatalError("HTTP \(status) read as an answer") }
-        guard case .object(let o)? = try? JSONParser.parse(body), o["active"] == .bool(false) else {
+        guard case .object(let o)? = try? JSONParser.parse(body, options: noDuplicates), o["active"] == .bool(false) else {
             fatalError("inactive without active: false")
         }
         guard contains(body, inactiveLiteral) else { fatalError("inactive, yet the body holds no false") }
@@ -41,8 +41,9 @@ public func fuzzIntrospectionAnswer(_ data: UnsafePointer<UInt8>?, _ size: Int) 
         guard claims["active"] == .bool(true) else { fatalError("active without active: true") }
         // Independent of the JSON reader: the literal must be in the bytes.
         guard contains(body, activeLiteral) else { fatalError("active, yet the body holds no true") }
-        guard case .object(let reparsed)? = try? JSONParser.parse(body), reparsed == claims else {
-            fatalError("the claims are not the body's object")
+        // Parsed again refusing duplicate members: an answer readers could take two ways is none.
+        guard case .object(let reparsed)? = try? JSONParser.parse(body, options: noDuplicates), reparsed == claims else {
+            fatalError("the claims are not the body's object, or it names a member twice")
         }
         decide(claims)
     }
@@ -50,6 +51,7 @@ public func fuzzIntrospectionAnswer(_ data: UnsafePointer<UInt8>?, _ size: Int) 
 }
 
 private let now: Int64 = 1_700_000_000
+private let noDuplicates = JSONParser.Options(rejectDuplicateKeys: true)
 
 /// The step's decision on an active answer, once permissive and once with every check on.
 private func decide(_ claims: JSONObject) {
