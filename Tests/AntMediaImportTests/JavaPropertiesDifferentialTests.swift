@@ -37,6 +37,8 @@ import Testing
         "\\\n\u{0C}! not a key\n",
         "k=v\n\\\n# comment at the end",
         "settings.jwtSecretKey=zautXStXM9iW3aD3FuyPH0TdK4GHPmHq\nsettings.remoteAllowedCIDR=127.0.0.1,\\\n 10.0.0.0/8\n",
+        // KELVIN SIGN: canonically equivalent to "K" for Swift strings, a different key to Java.
+        "jwtSecretKey=real\njwtSecret\\u212Aey=other\n",
     ]
 
     /// Files drawn from an alphabet of the characters the format treats specially.
