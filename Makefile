@@ -190,7 +190,7 @@ bench: deps
 # FUZZ_SECONDS on its committed seeds (Fuzz/Corpus/TARGET); what it learns is kept in
 # $(FUZZ_BUILD)/corpus, untracked. A crash fails the make and names the reproducer.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= FuzzJSON FuzzTOML FuzzCompactJWS FuzzJWKSet FuzzLineFramer FuzzCheckRequest
+FUZZ_TARGETS ?= FuzzJSON FuzzTOML FuzzCompactJWS FuzzJWKSet FuzzLineFramer FuzzCheckRequest FuzzRequestPath FuzzJavaProperties FuzzIntrospectionAnswer
 FUZZ_BUILD := Fuzz/.build-fuzz
 FUZZ_FLAGS ?=
 

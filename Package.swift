@@ -17,6 +17,11 @@ let package = Package(
         .library(name: "AuthzServer", targets: ["AuthzServer"]),
         .library(name: "AuthzNginx", targets: ["AuthzNginx"]),
         .library(name: "AuthzWire", targets: ["AuthzWire"]),
+        .library(name: "AuthzText", targets: ["AuthzText"]),
+        .library(name: "AuthzCore", targets: ["AuthzCore"]),
+        .library(name: "JWTSupport", targets: ["JWTSupport"]),
+        .library(name: "AntMediaImport", targets: ["AntMediaImport"]),
+        .library(name: "OAuth2IntrospectionPlugin", targets: ["OAuth2IntrospectionPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -29,5 +29,8 @@ let package = Package(
         fuzzTarget("FuzzJWKSet", ["JOSE", "AuthzJSON"]),
         fuzzTarget("FuzzLineFramer", ["AuthzServer"], nio: ["NIOCore"]),
         fuzzTarget("FuzzCheckRequest", ["AuthzNginx", "AuthzJSON"], nio: ["NIOCore", "NIOEmbedded", "NIOHTTP1"]),
+        fuzzTarget("FuzzRequestPath", ["AuthzText"]),
+        fuzzTarget("FuzzJavaProperties", ["AntMediaImport"]),
+        fuzzTarget("FuzzIntrospectionAnswer", ["OAuth2IntrospectionPlugin", "AuthzCore", "JWTSupport", "JOSE", "AuthzJSON"]),
     ]
 )

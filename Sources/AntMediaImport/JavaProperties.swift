@@ -43,19 +43,23 @@ public struct JavaProperties: Sendable {
         }
     }
 
-    private var table: [String: Entry] = [:]
+    /// Keyed by UTF-16 code units, as Java's `Hashtable` tells keys apart: Swift's `String`
+    /// equality is canonical equivalence, under which `jwtSecret\u212Aey` (KELVIN SIGN) is
+    /// `jwtSecretKey`, a key Java (and so Ant Media) never reads for it.
+    private var table: [[UInt16]: Entry] = [:]
 
-    /// Every entry, keyed by its key.
-    public var entries: [String: Entry] { table }
+    /// Every entry (one per distinct key), in the order of their lines.
+    public var entries: [Entry] { table.values.sorted { $0.line < $1.line } }
 
-    public subscript(key: String) -> Entry? { table[key] }
+    /// The entry whose key has exactly these code units.
+    public subscript(key: String) -> Entry? { table[Array(key.utf16)] }
 
     /// Parses a whole file's bytes.
     public static func parse(_ bytes: [UInt8]) throws(JavaPropertiesError) -> JavaProperties {
         var result = JavaProperties()
         for logical in logicalLines(bytes) {
             let entry = try parseEntry(logical.chars, line: logical.line)
-            result.table[entry.key] = entry
+            result.table[Array(entry.key.utf16)] = entry
         }
         return result
     }

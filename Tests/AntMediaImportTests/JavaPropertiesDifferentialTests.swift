@@ -37,6 +37,8 @@ import Testing
         "\\\n\u{0C}! not a key\n",
         "k=v\n\\\n# comment at the end",
         "settings.jwtSecretKey=zautXStXM9iW3aD3FuyPH0TdK4GHPmHq\nsettings.remoteAllowedCIDR=127.0.0.1,\\\n 10.0.0.0/8\n",
+        // KELVIN SIGN: canonically equivalent to "K" for Swift strings, a different key to Java.
+        "jwtSecretKey=real\njwtSecret\\u212Aey=other\n",
     ]
 
     /// Files drawn from an alphabet of the characters the format treats specially.
@@ -72,7 +74,7 @@ import Testing
         for (i, bytes) in files.enumerated() {
             let ours: [String: String]?
             do {
-                ours = Dictionary(uniqueKeysWithValues: try JavaProperties.parse(bytes).entries.values.map {
+                ours = Dictionary(uniqueKeysWithValues: try JavaProperties.parse(bytes).entries.map {
                     (Self.hex(Array($0.key.utf16)), Self.hex($0.utf16))
                 })
             } catch {

@@ -126,4 +126,16 @@ import Testing
         #expect(p[""]?.line == 2)
         #expect(try parse("k=v\n\\")[""]?.value == "")
     }
+
+    // Found by FuzzJavaProperties: keys were Swift strings compared by canonical equivalence,
+    // so a KELVIN SIGN (U+212A) key stood in for "jwtSecretKey", which Java never confuses.
+    @Test func keysDifferingOnlyByCanonicalEquivalenceStayApart() throws {
+        let p = try parse("jwtSecretKey=real\njwtSecret\\u212Aey=other\n")
+        #expect(p.entries.count == 2)
+        #expect(p["jwtSecretKey"]?.value == "real")
+        #expect(p["jwtSecretKey"]?.line == 1)
+        #expect(p["jwtSecret\u{212A}ey"]?.value == "other")
+        let only = try parse("jwtSecret\\u212Aey=other\n")
+        #expect(only["jwtSecretKey"] == nil)
+    }
 }

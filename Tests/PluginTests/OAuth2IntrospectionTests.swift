@@ -133,6 +133,21 @@ import Testing
         #expect(r.status == 503)
     }
 
+    // Found by FuzzIntrospectionAnswer: the first of two `active` members decided, where most
+    // JSON readers keep the last, so one answer meant "active" here and "inactive" elsewhere.
+    @Test(arguments: [
+        "{\"active\":true,\"active\":false}", "{\"active\":false,\"active\":true}",
+        "{\"active\":true,\"exp\":1,\"exp\":99999999999}", "{\"active\":true,\"ext\":{\"a\":1,\"a\":2}}",
+    ])
+    func answersNamingAMemberTwiceFailClosed(body: String) throws {
+        let answer = IntrospectionAnswer(.success(HTTPFetchResponse(status: 200, headers: [], body: Array(body.utf8))))
+        guard case .unavailable(let why) = answer else {
+            Issue.record("\(body) was read as an answer")
+            return
+        }
+        #expect(why.contains("twice"))
+    }
+
     @Test func transportFailureFailsClosedAndIsRetriedAfterAMoment() throws {
         let h = try IntrospectionHarness()
         h.fetcher.fail("Connection refused")

@@ -26,8 +26,11 @@ enum IntrospectionAnswer: Sendable {
             self = .unavailable("introspection endpoint answered HTTP \(response.status)")
             return
         }
-        guard let value = try? JSONParser.parse(response.body), case .object(let object) = value else {
-            self = .unavailable("introspection answer is not a JSON object")
+        // A member named twice (two `active`s, two `exp`s) is an answer that readers take
+        // differently (this one keeps the first, most keep the last): refuse it, as for JWTs.
+        guard let value = try? JSONParser.parse(response.body, options: .init(rejectDuplicateKeys: true)),
+              case .object(let object) = value else {
+            self = .unavailable("introspection answer is not a JSON object (or names a member twice)")
             return
         }
         switch object["active"] {
