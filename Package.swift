@@ -120,7 +120,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "AuthzNginx", dependencies: [
-            "AuthzJSON", "AuthzWire", "AuthzMetrics", "AuthzCore",
+            "AuthzJSON", "AuthzWire", "AuthzMetrics", "AuthzCore", "AuthzText",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import AuthzText
 import AuthzWire
 import NIOHTTP1
 
@@ -28,13 +29,13 @@ public struct AuthResponse: Sendable, Equatable {
         for h in answer.headers where Self.mayForward(h) {
             headers.add(name: h.name, value: h.value)
         }
-        headers.add(name: "x-authz-reason", value: Self.isFieldValue(answer.reason) ? answer.reason : "invalid")
+        headers.add(name: "x-authz-reason", value: HTTPField.isFieldValue(answer.reason) ? answer.reason : "invalid")
         headers.add(name: "cache-control", value: answer.ttl > 0 ? "max-age=\(answer.ttl)" : "no-store")
         self.init(status: HTTPResponseStatus(statusCode: code), headers: headers)
     }
 
     /// 503 with `X-Authz-Reason: upstream_unavailable`: nginx treats it as an error and fails closed.
-    public static var upstreamUnavailable: AuthResponse {
+    public static let upstreamUnavailable: AuthResponse =
         AuthResponse(
             status: .serviceUnavailable,
             headers: [
@@ -42,15 +43,14 @@ public struct AuthResponse: Sendable, Equatable {
                 "x-authz-reason": upstreamUnavailableReason,
                 "cache-control": "no-store",
             ])
-    }
 
     /// 400 `bad_request`: the shim refused the subrequest itself (see `SubrequestError`), as authzd
     /// answers a malformed check. nginx answers the client 500.
-    public static var badRequest: AuthResponse { refusal(.badRequest, reason: "bad_request") }
+    public static let badRequest: AuthResponse = refusal(.badRequest, reason: "bad_request")
 
     /// 431 `line_too_long`: the subrequest's head, or the check line made from it, is longer than
     /// authzd accepts. nginx answers the client 500.
-    public static var tooLarge: AuthResponse { refusal(.requestHeaderFieldsTooLarge, reason: "line_too_long") }
+    public static let tooLarge: AuthResponse = refusal(.requestHeaderFieldsTooLarge, reason: "line_too_long")
 
     private static func refusal(_ status: HTTPResponseStatus, reason: String) -> AuthResponse {
         AuthResponse(
@@ -58,40 +58,24 @@ public struct AuthResponse: Sendable, Equatable {
     }
 
     static func mayForward(_ h: HeaderField) -> Bool {
-        switch SubrequestMapping.lowercased(h.name) {
-        case "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "upgrade", "x-authz-reason", "cache-control":
-            return false
-        default:
-            return isToken(h.name) && isFieldValue(h.value)
-        }
+        !isShimOwned(h.name) && HTTPField.isToken(h.name) && HTTPField.isFieldValue(h.value)
     }
 
-    /// RFC 9110 §5.6.2 token.
-    static func isToken(_ s: String) -> Bool {
-        guard !s.isEmpty else { return false }
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"):
-                continue
-            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-                continue
-            default:
-                return false
+    /// Framing and hop-by-hop headers, and the two the shim sets itself, in any case.
+    private static func isShimOwned(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { u -> Bool in
+            switch u.count {
+            case 2: return HTTPField.equalsIgnoringCase(u, "te")
+            case 7: return HTTPField.equalsIgnoringCase(u, "trailer") || HTTPField.equalsIgnoringCase(u, "upgrade")
+            case 10: return HTTPField.equalsIgnoringCase(u, "connection") || HTTPField.equalsIgnoringCase(u, "keep-alive")
+            case 13: return HTTPField.equalsIgnoringCase(u, "cache-control")
+            case 14: return HTTPField.equalsIgnoringCase(u, "content-length") || HTTPField.equalsIgnoringCase(u, "x-authz-reason")
+            case 16: return HTTPField.equalsIgnoringCase(u, "proxy-connection")
+            case 17: return HTTPField.equalsIgnoringCase(u, "transfer-encoding")
+            default: return false
             }
         }
-        return true
-    }
-
-    /// RFC 9110 §5.5 field value: no control characters other than tab (so no CR, LF or NUL).
-    static func isFieldValue(_ s: String) -> Bool {
-        for c in s.utf8 where (c < 0x20 && c != 0x09) || c == 0x7F {
-            return false
-        }
-        return true
     }
 }
 

@@ -139,10 +139,13 @@ public final class NginxShim: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(timeouts)
                     // NIO's own error handler would answer every parse error 400; ours tells a head
-                    // that is too large (431) from one that is not HTTP.
+                    // that is too large (431) from one that is not HTTP. AuthRequestHandler keeps
+                    // pipelined answers in order itself (NIO's helper costs two epoll_ctl a request),
+                    // and every header it writes is fixed or checked by AuthResponse first, so NIO's
+                    // outbound validation would check them twice.
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false, withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: limits)
+                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
+                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
                     // Accepted connections run on the loops of `group`, each of which has its log.
                     let refusals = refusalLogs[ObjectIdentifier(channel.eventLoop)]!
                     try sync.addHandler(AuthRequestHandler(pool: pool, timeouts: timeouts, refusals: refusals, logger: logger,

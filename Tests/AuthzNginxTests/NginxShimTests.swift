@@ -174,6 +174,38 @@ import Testing
         await h.finish(shim, fake)
     }
 
+    /// A client pipelining far more requests than the shim keeps in flight or queued for one
+    /// connection (nginx never does) still gets every answer, in request order, including the
+    /// ones the shim answers alone (400) that are ready before the checks ahead of them.
+    @Test func longPipelineIsAnsweredInRequestOrder() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim()
+        #expect(try await eventually { try await ask(shim, h.group, HTTPTestClient.subrequest(app: "x", path: "/"))?.status == .forbidden })
+
+        let client = try await HTTPTestClient.connect(to: shim.localAddress!, group: h.group)
+        let count = 4 * (AuthRequestHandler.maxQueued + AuthRequestHandler.maxChecksInFlight)
+        func expected(_ i: Int) -> HTTPResponseStatus {
+            i % 5 == 4 ? .badRequest : (i % 3 == 2 ? .forbidden : (i % 2 == 0 ? .ok : .unauthorized))
+        }
+        let requests = (0..<count).map { i in
+            HTTPTestClient.subrequest(
+                app: i % 5 == 4 ? nil : (i % 3 == 2 ? "other" : "live"), path: "/p\(i)",
+                authorization: i % 2 == 0 ? "Bearer good" : nil)
+        }
+        let responses = try await client.send(requests)
+        #expect(responses.count == count)
+        for (i, r) in responses.enumerated() {
+            #expect(r.status == expected(i), "request \(i)")
+            if expected(i) == .ok { #expect(r.headers["x-echo-path"] == ["/p\(i)"], "request \(i)") }
+        }
+        // The connection is still usable afterwards.
+        let again = try await client.send([HTTPTestClient.subrequest(app: "live", path: "/again", authorization: "Bearer good")])
+        #expect(again.first?.status == .ok)
+        await client.close()
+        await h.finish(shim, fake)
+    }
+
     @Test func manyConcurrentClientsEachGetTheirOwnAnswer() async throws {
         let h = try Harness(threads: 4)
         let fake = try await h.startFake()
