@@ -20,8 +20,9 @@ import NIOHTTP1
 /// of its bytes cannot be framed).
 final class AuthRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    /// Whole responses, already encoded (`AuthResponse.write`): no response encoder sits in front.
+    typealias OutboundOut = ByteBuffer
 
     /// Checks of one connection with authzd at once; nginx itself never has more than one.
     static let maxChecksInFlight = 8
@@ -152,30 +153,29 @@ final class AuthRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes the answers at the head of the queue that are known, in order, with one flush.
+    /// Writes the answers at the head of the queue that are known, in order, in one buffer.
     private func answerReady(context: ChannelHandlerContext) {
-        guard !removed else { return }
-        var wrote = false
+        guard !removed, let first = queue.first, first.response != nil else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        var closes = false
         while let first = queue.first, let response = first.response {
             queue.removeFirst()
             firstNumber += 1
             metrics?.recordResponse(status: Int(response.status.code))  // metrics
-            context.write(Self.wrapOutboundOut(.head(response.head(version: first.version, keepAlive: first.keepAlive))),
-                          promise: nil)
+            response.write(version: first.version, keepAlive: first.keepAlive, into: &buffer)
             if !first.keepAlive {
                 // Nothing after a closing answer is answered; the connection ends once it is out.
                 queue.removeAll()
                 waiting.removeAll()
-                context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-                return
+                closes = true
+                break
             }
-            context.write(Self.wrapOutboundOut(.end(nil)), promise: nil)
-            wrote = true
         }
-        guard wrote else { return }
-        context.flush()
+        let written = context.writeAndFlush(Self.wrapOutboundOut(buffer))
+        if closes {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
         if queue.isEmpty { timeouts?.responseFinished() }
         if readHeld, queue.count < Self.maxQueued {
             readHeld = false

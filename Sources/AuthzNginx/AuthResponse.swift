@@ -1,5 +1,6 @@
 import AuthzText
 import AuthzWire
+import NIOCore
 import NIOHTTP1
 
 /// The response the shim gives nginx for one subrequest: a status and headers, never a body.
@@ -90,5 +91,45 @@ extension AuthResponse {
             headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
         return HTTPResponseHead(version: version, status: status, headers: headers)
+    }
+}
+
+extension AuthResponse {
+    /// Appends the whole response as HTTP/1 bytes: the same bytes NIO's `HTTPResponseEncoder`
+    /// writes for ``head(version:keepAlive:)`` and an empty end, without building a head, copying
+    /// the headers or passing through the encoder per answer. Every header here is fixed text or
+    /// was checked when the response was built, so nothing needs validating on the way out.
+    public func write(version: HTTPVersion, keepAlive: Bool, into buffer: inout ByteBuffer) {
+        switch (version.major, version.minor) {
+        case (1, 1): buffer.writeStaticString("HTTP/1.1 ")
+        case (1, 0): buffer.writeStaticString("HTTP/1.0 ")
+        default:
+            buffer.writeStaticString("HTTP/")
+            buffer.writeString(String(version.major))
+            buffer.writeStaticString(".")
+            buffer.writeString(String(version.minor))
+            buffer.writeStaticString(" ")
+        }
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        // A status that cannot have a body is sent without framing headers, as NIO's encoder does.
+        let framed = status.mayHaveResponseBody
+        for (name, value) in headers {
+            if !framed, HTTPField.equalsIgnoringCase(name, "content-length") || HTTPField.equalsIgnoringCase(name, "transfer-encoding") {
+                continue
+            }
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        if !keepAlive {
+            buffer.writeStaticString("connection: close\r\n")
+        } else if version.major == 1 && version.minor == 0 {
+            buffer.writeStaticString("connection: keep-alive\r\n")
+        }
+        buffer.writeStaticString("\r\n")
     }
 }
