@@ -100,36 +100,73 @@ extension AuthResponse {
     /// the headers or passing through the encoder per answer. Every header here is fixed text or
     /// was checked when the response was built, so nothing needs validating on the way out.
     public func write(version: HTTPVersion, keepAlive: Bool, into buffer: inout ByteBuffer) {
-        switch (version.major, version.minor) {
-        case (1, 1): buffer.writeStaticString("HTTP/1.1 ")
-        case (1, 0): buffer.writeStaticString("HTTP/1.0 ")
-        default:
-            buffer.writeStaticString("HTTP/")
-            buffer.writeString(String(version.major))
-            buffer.writeStaticString(".")
-            buffer.writeString(String(version.minor))
-            buffer.writeStaticString(" ")
-        }
-        buffer.writeString(String(status.code))
-        buffer.writeStaticString(" ")
-        buffer.writeString(status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
         // A status that cannot have a body is sent without framing headers, as NIO's encoder does.
         let framed = status.mayHaveResponseBody
-        for (name, value) in headers {
-            if !framed, HTTPField.equalsIgnoringCase(name, "content-length") || HTTPField.equalsIgnoringCase(name, "transfer-encoding") {
-                continue
+        let code = String(status.code)
+        let reason = status.reasonPhrase
+        // Everything is written through one reservation (one capacity check, not one per piece):
+        // "HTTP/M.N " with up to 20 digits each, the status line's CRLF, the connection header
+        // and the final CRLF fit in 100 bytes.
+        var bound = 100 + code.utf8.count + reason.utf8.count
+        for (name, value) in headers { bound += name.utf8.count + value.utf8.count + 4 }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { out in
+            var w = ByteWriter(out.baseAddress!)
+            switch (version.major, version.minor) {
+            case (1, 1): w.raw("HTTP/1.1 ")
+            case (1, 0): w.raw("HTTP/1.0 ")
+            default:
+                w.raw("HTTP/")
+                w.text(String(version.major))
+                w.raw(".")
+                w.text(String(version.minor))
+                w.raw(" ")
             }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+            w.text(code)
+            w.raw(" ")
+            w.text(reason)
+            w.raw("\r\n")
+            for (name, value) in headers {
+                if !framed,
+                   HTTPField.equalsIgnoringCase(name, "content-length")
+                    || HTTPField.equalsIgnoringCase(name, "transfer-encoding") {
+                    continue
+                }
+                w.text(name)
+                w.raw(": ")
+                w.text(value)
+                w.raw("\r\n")
+            }
+            if !keepAlive {
+                w.raw("connection: close\r\n")
+            } else if version.major == 1 && version.minor == 0 {
+                w.raw("connection: keep-alive\r\n")
+            }
+            w.raw("\r\n")
+            return w.count
         }
-        if !keepAlive {
-            buffer.writeStaticString("connection: close\r\n")
-        } else if version.major == 1 && version.minor == 0 {
-            buffer.writeStaticString("connection: keep-alive\r\n")
+    }
+}
+
+/// Bytes written through a raw pointer into space reserved beforehand (see `AuthResponse.write`).
+private struct ByteWriter {
+    private let base: UnsafeMutableRawPointer
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutableRawPointer) {
+        self.base = base
+    }
+
+    mutating func raw(_ s: StaticString) {
+        (base + count).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+        count += s.utf8CodeUnitCount
+    }
+
+    mutating func text(_ s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            guard let start = utf8.baseAddress else { return }
+            (base + count).copyMemory(from: start, byteCount: utf8.count)
+            count += utf8.count
         }
-        buffer.writeStaticString("\r\n")
     }
 }
