@@ -54,6 +54,8 @@ final class AuthRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Checks mapped but not yet sent, with their request's number: `maxChecksInFlight` were
     /// in flight when they came. Sent oldest first as room frees.
     private var waiting = CircularBuffer<(number: Int, check: SubrequestMapping)>()
+    /// `sendWaitingChecks` is running (see there).
+    private var sendingWaiting = false
     /// A `read` held back while the queue is full.
     private var readHeld = false
     /// A request that closes the connection (or an unframeable one) was queued: nothing after it
@@ -145,8 +147,13 @@ final class AuthRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Sends the checks that waited for room among those in flight, oldest first.
+    /// Sends the checks that waited for room among those in flight, oldest first. A check the
+    /// pool fails at once (authzd unreachable) completes inside `send` and lands here again: that
+    /// inner call leaves the sending to this loop, so a long pipeline never recurses deeply.
     private func sendWaitingChecks(context: ChannelHandlerContext) {
+        guard !sendingWaiting else { return }
+        sendingWaiting = true
+        defer { sendingWaiting = false }
         while inFlight < Self.maxChecksInFlight, !waiting.isEmpty {
             let next = waiting.removeFirst()
             send(next.check, number: next.number, context: context)

@@ -206,6 +206,25 @@ import Testing
         await h.finish(shim, fake)
     }
 
+    /// With authzd absent every check fails at once, inside the call that sends it: a long
+    /// pipeline is still answered whole and in order (503, and 400 for the shim's own refusals).
+    @Test func longPipelineWithAuthzdAbsentIsAnswered503InOrder() async throws {
+        let h = try Harness()
+        let shim = try await h.startShim()
+        let client = try await HTTPTestClient.connect(to: shim.localAddress!, group: h.group)
+        let count = 4 * (AuthRequestHandler.maxQueued + AuthRequestHandler.maxChecksInFlight)
+        let requests = (0..<count).map { i in
+            HTTPTestClient.subrequest(app: i % 7 == 6 ? nil : "live", path: "/p\(i)", authorization: "Bearer good")
+        }
+        let responses = try await client.send(requests)
+        #expect(responses.count == count)
+        for (i, r) in responses.enumerated() {
+            #expect(r.status == (i % 7 == 6 ? .badRequest : .serviceUnavailable), "request \(i)")
+        }
+        await client.close()
+        await h.finish(shim, nil)
+    }
+
     @Test func manyConcurrentClientsEachGetTheirOwnAnswer() async throws {
         let h = try Harness(threads: 4)
         let fake = try await h.startFake()
