@@ -125,7 +125,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "AuthzNginx", dependencies: [
-            "AuthzJSON", "AuthzWire", "AuthzMetrics", "AuthzCore",
+            "AuthzJSON", "AuthzWire", "AuthzMetrics", "AuthzCore", "AuthzText",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -189,6 +189,7 @@ let package = Package(
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -138,11 +138,15 @@ public final class NginxShim: Sendable {
                     let timeouts = ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, logger: logger)
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(timeouts)
-                    // NIO's own error handler would answer every parse error 400; ours tells a head
-                    // that is too large (431) from one that is not HTTP.
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false, withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: limits)
+                    // Only NIO's request decoder: NIO's error handler would answer every parse error
+                    // 400 (AuthRequestHandler tells a head that is too large, 431, from one that is
+                    // not HTTP); its pipelining helper would take the socket out of epoll's read set
+                    // and back for every request (AuthRequestHandler keeps pipelined answers in order
+                    // itself); and AuthRequestHandler writes whole responses as bytes from headers
+                    // that are fixed or checked by AuthResponse, so neither the response encoder nor
+                    // the outbound header validator has anything to do.
+                    try sync.addHandler(ByteToMessageHandler(
+                        HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
                     // Accepted connections run on the loops of `group`, each of which has its log.
                     let refusals = refusalLogs[ObjectIdentifier(channel.eventLoop)]!
                     try sync.addHandler(AuthRequestHandler(pool: pool, timeouts: timeouts, refusals: refusals, logger: logger,

@@ -1,3 +1,4 @@
+import AuthzText
 import AuthzWire
 import NIOCore
 import NIOHTTP1
@@ -40,17 +41,15 @@ public struct SubrequestMapping: Sendable, Equatable {
         var headers: [HeaderField] = []
         headers.reserveCapacity(head.headers.count)
         for (rawName, value) in head.headers {
-            let name = Self.lowercased(rawName)
-            switch name {
-            case "x-authz-app": try Self.take(value, of: rawName, into: &app)
-            case "x-real-ip": try Self.take(value, of: rawName, into: &remoteAddr)
-            case "x-original-method": try Self.take(value, of: rawName, into: &method)
-            case "x-original-uri": try Self.take(value, of: rawName, into: &path)
-            case "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-                "upgrade", "content-length", "host":
+            switch Self.role(of: rawName) {
+            case .app: try Self.take(value, of: rawName, into: &app)
+            case .remoteAddr: try Self.take(value, of: rawName, into: &remoteAddr)
+            case .method: try Self.take(value, of: rawName, into: &method)
+            case .path: try Self.take(value, of: rawName, into: &path)
+            case .hop:
                 continue
-            default:
-                if name.utf8.starts(with: "x-original-".utf8) { continue }
+            case .forwarded:
+                let name = HTTPField.lowercased(rawName)
                 if let i = headers.firstIndex(where: { $0.name == name }) {
                     // RFC 9110 §5.3 joins repeated fields with commas; Cookie is the exception
                     // (RFC 6265 §5.4 joins cookie pairs with "; ").
@@ -104,10 +103,41 @@ public struct SubrequestMapping: Sendable, Equatable {
         return Array(buffer.readableBytesView)
     }
 
-    /// ASCII-only lowercasing: header names are tokens, and this avoids Unicode case mapping
-    /// on the request path. Returns the original string when it is already lowercase.
-    static func lowercased(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
-        return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    /// What a subrequest header is to the mapping.
+    private enum Role {
+        case app, remoteAddr, method, path
+        /// Hop-by-hop, framing, `Host` or another `X-Original-*`: describes the nginx-to-shim hop.
+        case hop
+        /// An end-to-end header of the client's request.
+        case forwarded
+    }
+
+    /// Classifies a header name by its bytes, ignoring ASCII case, without building a lowercased
+    /// copy (the length picks the few names it can be).
+    private static func role(of name: String) -> Role {
+        var name = name
+        return name.withUTF8 { u -> Role in
+            if u.count >= 11, HTTPField.equalsIgnoringCase(UnsafeBufferPointer(rebasing: u[..<11]), "x-original-") {
+                if HTTPField.equalsIgnoringCase(u, "x-original-method") { return .method }
+                if HTTPField.equalsIgnoringCase(u, "x-original-uri") { return .path }
+                return .hop
+            }
+            switch u.count {
+            case 2: return HTTPField.equalsIgnoringCase(u, "te") ? .hop : .forwarded
+            case 4: return HTTPField.equalsIgnoringCase(u, "host") ? .hop : .forwarded
+            case 7:
+                return HTTPField.equalsIgnoringCase(u, "trailer") || HTTPField.equalsIgnoringCase(u, "upgrade")
+                    ? .hop : .forwarded
+            case 9: return HTTPField.equalsIgnoringCase(u, "x-real-ip") ? .remoteAddr : .forwarded
+            case 10:
+                return HTTPField.equalsIgnoringCase(u, "connection") || HTTPField.equalsIgnoringCase(u, "keep-alive")
+                    ? .hop : .forwarded
+            case 11: return HTTPField.equalsIgnoringCase(u, "x-authz-app") ? .app : .forwarded
+            case 14: return HTTPField.equalsIgnoringCase(u, "content-length") ? .hop : .forwarded
+            case 16: return HTTPField.equalsIgnoringCase(u, "proxy-connection") ? .hop : .forwarded
+            case 17: return HTTPField.equalsIgnoringCase(u, "transfer-encoding") ? .hop : .forwarded
+            default: return .forwarded
+            }
+        }
     }
 }

@@ -26,6 +26,16 @@ public enum WireAnswer: Sendable, Equatable {
     /// Decodes one answer line (without its newline). Throws only when the line is not a JSON
     /// object at all, which means the stream is not SPEC §3 any more.
     public static func decode(_ line: some Collection<UInt8>) throws(WireError) -> WireAnswer {
+        // The shape authzd writes is read without a JSON tree; any other line is parsed fully.
+        if let answer = line.withContiguousStorageIfAvailable({ CheckAnswerScanner.scan($0) }) ?? nil {
+            return .check(answer)
+        }
+        return try decodeParsing(line)
+    }
+
+    /// `decode` through the JSON parser alone (what every line that is not in authzd's own plain
+    /// shape takes).
+    static func decodeParsing(_ line: some Collection<UInt8>) throws(WireError) -> WireAnswer {
         let object = try parseObject(line)
         if object["ok"]?.boolValue == true {
             return .ok(id: object["id"], stats: object["stats"])

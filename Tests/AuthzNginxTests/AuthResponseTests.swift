@@ -1,4 +1,6 @@
 import AuthzWire
+import NIOCore
+import NIOEmbedded
 import NIOHTTP1
 import Testing
 
@@ -74,5 +76,42 @@ import Testing
         #expect(r.head(version: .http1_1, keepAlive: false).headers["connection"] == ["close"])
         #expect(r.head(version: .http1_0, keepAlive: true).headers["connection"] == ["keep-alive"])
         #expect(r.head(version: .http1_0, keepAlive: true).version == .http1_0)
+    }
+
+    /// The shim writes its responses as bytes itself; they must be exactly what NIO's response
+    /// encoder writes for the same head, for every shape, version and connection disposition.
+    @Test(arguments: [(1, 1, true), (1, 1, false), (1, 0, true), (1, 0, false)])
+    func encodedBytesAreWhatNIOsResponseEncoderWrites(major: Int, minor: Int, keepAlive: Bool) throws {
+        let version = HTTPVersion(major: major, minor: minor)
+        let responses: [AuthResponse] = [
+            AuthResponse(answer: CheckAnswer(
+                allow: true, status: 200, reason: "ok",
+                headers: [HeaderField(name: "X-Auth-Subject", value: "alice"), HeaderField(name: "x-scope", value: "a\tb")],
+                ttl: 30)),
+            AuthResponse(answer: CheckAnswer(
+                allow: false, status: 401, reason: "no_token",
+                headers: [HeaderField(name: "www-authenticate", value: "Bearer realm=\"api\"")])),
+            AuthResponse(answer: CheckAnswer(allow: false, status: 403, reason: "ip_not_allowed")),
+            AuthResponse(answer: CheckAnswer(allow: true, status: 204, reason: "ok")),
+            AuthResponse(answer: CheckAnswer(allow: false, status: 599, reason: "odd")),
+            .badRequest, .tooLarge, .upstreamUnavailable,
+        ]
+        for r in responses {
+            let channel = EmbeddedChannel(handler: HTTPResponseEncoder())
+            try channel.writeOutbound(HTTPServerResponsePart.head(r.head(version: version, keepAlive: keepAlive)))
+            try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+            var nio = ByteBuffer()
+            while let part = try channel.readOutbound(as: IOData.self) {
+                guard case .byteBuffer(var b) = part else {
+                    Issue.record("the encoder wrote a file region")
+                    continue
+                }
+                nio.writeBuffer(&b)
+            }
+            _ = try channel.finish()
+            var ours = ByteBuffer()
+            r.write(version: version, keepAlive: keepAlive, into: &ours)
+            #expect(String(buffer: ours) == String(buffer: nio), "\(r.status)")
+        }
     }
 }

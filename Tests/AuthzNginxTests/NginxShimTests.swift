@@ -174,6 +174,57 @@ import Testing
         await h.finish(shim, fake)
     }
 
+    /// A client pipelining far more requests than the shim keeps in flight or queued for one
+    /// connection (nginx never does) still gets every answer, in request order, including the
+    /// ones the shim answers alone (400) that are ready before the checks ahead of them.
+    @Test func longPipelineIsAnsweredInRequestOrder() async throws {
+        let h = try Harness()
+        let fake = try await h.startFake()
+        let shim = try await h.startShim()
+        #expect(try await eventually { try await ask(shim, h.group, HTTPTestClient.subrequest(app: "x", path: "/"))?.status == .forbidden })
+
+        let client = try await HTTPTestClient.connect(to: shim.localAddress!, group: h.group)
+        let count = 4 * (AuthRequestHandler.maxQueued + AuthRequestHandler.maxChecksInFlight)
+        func expected(_ i: Int) -> HTTPResponseStatus {
+            i % 5 == 4 ? .badRequest : (i % 3 == 2 ? .forbidden : (i % 2 == 0 ? .ok : .unauthorized))
+        }
+        let requests = (0..<count).map { i in
+            HTTPTestClient.subrequest(
+                app: i % 5 == 4 ? nil : (i % 3 == 2 ? "other" : "live"), path: "/p\(i)",
+                authorization: i % 2 == 0 ? "Bearer good" : nil)
+        }
+        let responses = try await client.send(requests)
+        #expect(responses.count == count)
+        for (i, r) in responses.enumerated() {
+            #expect(r.status == expected(i), "request \(i)")
+            if expected(i) == .ok { #expect(r.headers["x-echo-path"] == ["/p\(i)"], "request \(i)") }
+        }
+        // The connection is still usable afterwards.
+        let again = try await client.send([HTTPTestClient.subrequest(app: "live", path: "/again", authorization: "Bearer good")])
+        #expect(again.first?.status == .ok)
+        await client.close()
+        await h.finish(shim, fake)
+    }
+
+    /// With authzd absent every check fails at once, inside the call that sends it: a long
+    /// pipeline is still answered whole and in order (503, and 400 for the shim's own refusals).
+    @Test func longPipelineWithAuthzdAbsentIsAnswered503InOrder() async throws {
+        let h = try Harness()
+        let shim = try await h.startShim()
+        let client = try await HTTPTestClient.connect(to: shim.localAddress!, group: h.group)
+        let count = 4 * (AuthRequestHandler.maxQueued + AuthRequestHandler.maxChecksInFlight)
+        let requests = (0..<count).map { i in
+            HTTPTestClient.subrequest(app: i % 7 == 6 ? nil : "live", path: "/p\(i)", authorization: "Bearer good")
+        }
+        let responses = try await client.send(requests)
+        #expect(responses.count == count)
+        for (i, r) in responses.enumerated() {
+            #expect(r.status == (i % 7 == 6 ? .badRequest : .serviceUnavailable), "request \(i)")
+        }
+        await client.close()
+        await h.finish(shim, nil)
+    }
+
     @Test func manyConcurrentClientsEachGetTheirOwnAnswer() async throws {
         let h = try Harness(threads: 4)
         let fake = try await h.startFake()
