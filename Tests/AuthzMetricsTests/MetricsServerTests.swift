@@ -109,9 +109,11 @@ import Testing
         try await Self.withServer(limits: limits) { address, group in
             let silent = try await RawHTTPClient.connect(to: address, group: group)
             let trickling = try await RawHTTPClient.connect(to: address, group: group)
-            try await trickling.send("GET /met")
+            // Writes may fail once the server has closed (on a loaded machine the timeout can
+            // pass between them); what counts is that both connections end up closed.
+            try? await trickling.send("GET /met")
             try await Task.sleep(for: .milliseconds(150))
-            try await trickling.send("rics HTTP/1.1\r\n")
+            try? await trickling.send("rics HTTP/1.1\r\n")
             #expect(await silent.wait { _, closed in closed })
             #expect(await trickling.wait { _, closed in closed })
             #expect(trickling.received.isEmpty)
