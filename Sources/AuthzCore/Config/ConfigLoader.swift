@@ -168,6 +168,10 @@ public struct ConfigLoader: Sendable {
             step.record(error)
             return nil
         }
+        // The loader, not each factory, has the last word on unread keys: a factory that forgets
+        // `finish()` must not turn a misspelt key into a silent default. (After a throw the
+        // factory may have stopped reading early, so unread keys are then not known to be wrong.)
+        step.reportUnknownKeys()
         guard let control, step.errors.isEmpty else { return nil }
         return AppChain.Step(pluginName: pluginName, control: control, plugin: plugin, match: match)
     }
