@@ -69,13 +69,6 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
-    /// Drops every entry (the key set or the configuration changed).
-    public func removeAll() {
-        for slot in slots {
-            slot.shard.withLock { $0 = Shard() }
-        }
-    }
-
     /// Entries now held.
     public var count: Int {
         slots.reduce(0) { n, slot in n + slot.shard.withLock { $0.entries.count } }

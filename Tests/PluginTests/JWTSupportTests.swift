@@ -44,14 +44,6 @@ import Testing
         #expect(cache.count == 2)
         #expect(cache.claims(for: "a", generation: 1) == claims)
     }
-
-    @Test func removeAllEmptiesIt() {
-        let cache = VerifiedTokenCache(capacity: 100)
-        for i in 0..<50 { cache.insert("t\(i)", claims: claims) }
-        cache.removeAll()
-        #expect(cache.count == 0)
-        #expect(cache.claims(for: "t1") == nil)
-    }
 }
 
 @Suite struct TokenSourceTests {
