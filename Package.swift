@@ -38,7 +38,7 @@ let package = Package(
 
         // Wrappers that own the C handles; nothing above them sees a raw pointer.
         .target(name: "AuthzCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzCore"]),
+        .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzCore", "AuthzText"]),
         .target(name: "AuthzSystemd", dependencies: [
             "CSystemd", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
@@ -53,7 +53,7 @@ let package = Package(
             "AuthzJSON", "AuthzTOML", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON"]),
+        .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON", "AuthzText"]),
         // `authzd import antmedia`: Ant Media app settings -> app files, checked by the real plugins.
         .target(name: "AntMediaImport", dependencies: [
             "AuthzCore", "AuthzTOML", "AuthzText", .product(name: "Logging", package: "swift-log"),
@@ -65,7 +65,7 @@ let package = Package(
         ]),
 
         // Chain plugins: each its own folder and target, depending only on the core and JOSE.
-        .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore"], path: "plugins/IPAllowlist"),
+        .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore", "AuthzText"], path: "plugins/IPAllowlist"),
         .target(name: "JWTHMACPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport"],
                 path: "plugins/JWTHMAC"),
         .target(name: "JWKSPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport", "AuthzJSON"],
