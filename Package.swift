@@ -5,7 +5,6 @@ import PackageDescription
 /// pure logic (JSON, TOML, JOSE, chain, configuration) -> plugins -> server -> executables.
 let package = Package(
     name: "authzd",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "authzd", targets: ["authzd"]),
         .executable(name: "authzd-nginx", targets: ["authzd-nginx"]),
@@ -66,10 +65,11 @@ let package = Package(
 
         // Chain plugins: each its own folder and target, depending only on the core and JOSE.
         .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore", "AuthzText"], path: "plugins/IPAllowlist"),
-        .target(name: "JWTHMACPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport"],
+        .target(name: "JWTHMACPlugin", dependencies: ["AuthzCore", "AuthzCrypto", "JOSE", "JWTSupport"],
                 path: "plugins/JWTHMAC"),
-        .target(name: "JWKSPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport", "AuthzJSON"],
-                path: "plugins/JWKS"),
+        .target(name: "JWKSPlugin", dependencies: [
+            "AuthzCore", "JOSE", "JWTSupport", "AuthzJSON", .product(name: "Logging", package: "swift-log"),
+        ], path: "plugins/JWKS"),
         .target(name: "OAuth2IntrospectionPlugin", dependencies: [
             "AuthzCore", "JOSE", "JWTSupport", "AuthzJSON", "AuthzCrypto",
             .product(name: "Logging", package: "swift-log"),
@@ -84,7 +84,7 @@ let package = Package(
         // Prometheus metrics: names, label bounding, and the small HTTP server for GET /metrics.
         .target(name: "AuthzMetrics", dependencies: [
             "AuthzCore",
-            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -114,7 +114,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "authzd-nginx", dependencies: [
-            "AuthzNginx",
+            "AuthzNginx", "AuthzCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -157,8 +157,9 @@ let package = Package(
         ]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
-            "OAuth2IntrospectionPlugin",
+            "OAuth2IntrospectionPlugin", "AuthzCrypto",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: [
             "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzWire",
@@ -180,7 +181,9 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
+        .testTarget(name: "AuthzSystemdTests", dependencies: [
+            "AuthzSystemd", "AuthzText", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),
