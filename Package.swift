@@ -1,8 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Layers, bottom up: C system libraries -> thin Swift wrappers that own the C handles ->
-/// pure logic (JSON, TOML, JOSE, chain, configuration) -> plugins -> server -> executables.
+/// Layers, bottom up (README "Layout of the code" draws the graph): modules with no dependencies
+/// (AuthzText, AuthzIO, AuthzJSON, AuthzTOML) and the C system libraries -> thin Swift wrappers
+/// that own the C handles (AuthzCrypto, AuthzFetch, AuthzSystemd) -> JOSE and AuthzCore (chain,
+/// configuration, remote sources) -> what builds on the core (JWTSupport, AuthzWire, AuthzMetrics,
+/// AntMediaImport) -> plugins -> server and shim -> executables. No module depends on one above it:
+/// AuthzFetch implements AuthzIO's HTTPFetcher without knowing the core, and only the authzd
+/// executable joins the fetcher to the plugins.
 let package = Package(
     name: "authzd",
     products: [
@@ -37,7 +42,7 @@ let package = Package(
 
         // Wrappers that own the C handles; nothing above them sees a raw pointer.
         .target(name: "AuthzCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzCore", "AuthzText"]),
+        .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzIO", "AuthzText"]),
         .target(name: "AuthzSystemd", dependencies: [
             "CSystemd", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
@@ -45,11 +50,15 @@ let package = Package(
 
         // Pure logic.
         .target(name: "AuthzText"),
+        // The HTTP fetch contract (HTTPFetcher and its request, response and error) and bounded
+        // file reads: below both AuthzFetch, which implements the one, and AuthzCore, whose plugin
+        // API uses it (AuthzCore re-exports it, so plugins and the server need no extra import).
+        .target(name: "AuthzIO"),
         .target(name: "AuthzJSON"),
         .target(name: "AuthzTOML"),
         .target(name: "JOSE", dependencies: ["AuthzJSON", "AuthzCrypto", "AuthzText"]),
         .target(name: "AuthzCore", dependencies: [
-            "AuthzJSON", "AuthzTOML", "AuthzText",
+            "AuthzIO", "AuthzJSON", "AuthzTOML", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON", "AuthzText"]),
@@ -63,7 +72,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
-        // Chain plugins: each its own folder and target, depending only on the core and JOSE.
+        // Chain plugins: each its own folder and target, depending only on the core, JWTSupport,
+        // JOSE and AuthzCrypto (never on AuthzFetch: the fetcher comes in the PluginContext).
         .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore", "AuthzText"], path: "plugins/IPAllowlist"),
         .target(name: "JWTHMACPlugin", dependencies: ["AuthzCore", "AuthzCrypto", "JOSE", "JWTSupport"],
                 path: "plugins/JWTHMAC"),
@@ -79,8 +89,6 @@ let package = Package(
             "AuthzCore", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "OAuth2IntrospectionPlugin",
         ]),
 
-        // The server: its services (socket, reload, systemd reports) and how they are composed.
-        // Which plugins and which fetcher it runs with are the executable's choice.
         // Prometheus metrics: names, label bounding, and the small HTTP server for GET /metrics.
         .target(name: "AuthzMetrics", dependencies: [
             "AuthzCore",

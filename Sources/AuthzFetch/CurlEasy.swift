@@ -1,5 +1,5 @@
 internal import CCurl
-import AuthzCore
+import AuthzIO
 import AuthzText
 
 /// One libcurl easy handle, configured for a single request and freed in `deinit`.
