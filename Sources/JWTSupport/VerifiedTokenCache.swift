@@ -35,8 +35,6 @@ public final class VerifiedTokenCache: Sendable {
         self.perShard = capacity == 0 ? 0 : max(1, capacity / shards)
     }
 
-    public var isEnabled: Bool { perShard > 0 }
-
     private func slot(_ token: String) -> Slot {
         slots[Int(UInt(bitPattern: token.hashValue) % UInt(slots.count))]
     }
