@@ -1,11 +1,15 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Layers, bottom up: C system libraries -> thin Swift wrappers that own the C handles ->
-/// pure logic (JSON, TOML, JOSE, chain, configuration) -> plugins -> server -> executables.
+/// Layers, bottom up (README "Layout of the code" draws the graph): modules with no dependencies
+/// (AuthzText, AuthzIO, AuthzJSON, AuthzTOML) and the C system libraries -> thin Swift wrappers
+/// that own the C handles (AuthzCrypto, AuthzFetch, AuthzSystemd) -> JOSE and AuthzCore (chain,
+/// configuration, remote sources) -> what builds on the core (JWTSupport, AuthzWire, AuthzMetrics,
+/// AntMediaImport) -> plugins -> server and shim -> executables. No module depends on one above it:
+/// AuthzFetch implements AuthzIO's HTTPFetcher without knowing the core, and only the authzd
+/// executable joins the fetcher to the plugins.
 let package = Package(
     name: "authzd",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "authzd", targets: ["authzd"]),
         .executable(name: "authzd-nginx", targets: ["authzd-nginx"]),
@@ -43,7 +47,7 @@ let package = Package(
 
         // Wrappers that own the C handles; nothing above them sees a raw pointer.
         .target(name: "AuthzCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzCore"]),
+        .target(name: "AuthzFetch", dependencies: ["CCurl", "AuthzIO", "AuthzText"]),
         .target(name: "AuthzSystemd", dependencies: [
             "CSystemd", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
@@ -51,14 +55,18 @@ let package = Package(
 
         // Pure logic.
         .target(name: "AuthzText"),
+        // The HTTP fetch contract (HTTPFetcher and its request, response and error) and bounded
+        // file reads: below both AuthzFetch, which implements the one, and AuthzCore, whose plugin
+        // API uses it (AuthzCore re-exports it, so plugins and the server need no extra import).
+        .target(name: "AuthzIO"),
         .target(name: "AuthzJSON"),
         .target(name: "AuthzTOML"),
         .target(name: "JOSE", dependencies: ["AuthzJSON", "AuthzCrypto", "AuthzText"]),
         .target(name: "AuthzCore", dependencies: [
-            "AuthzJSON", "AuthzTOML", "AuthzText",
+            "AuthzIO", "AuthzJSON", "AuthzTOML", "AuthzText",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON"]),
+        .target(name: "JWTSupport", dependencies: ["AuthzCore", "JOSE", "AuthzJSON", "AuthzText"]),
         // `authzd import antmedia`: Ant Media app settings -> app files, checked by the real plugins.
         .target(name: "AntMediaImport", dependencies: [
             "AuthzCore", "AuthzTOML", "AuthzText", .product(name: "Logging", package: "swift-log"),
@@ -69,12 +77,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
-        // Chain plugins: each its own folder and target, depending only on the core and JOSE.
-        .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore"], path: "plugins/IPAllowlist"),
-        .target(name: "JWTHMACPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport"],
+        // Chain plugins: each its own folder and target, depending only on the core, JWTSupport,
+        // JOSE and AuthzCrypto (never on AuthzFetch: the fetcher comes in the PluginContext).
+        .target(name: "IPAllowlistPlugin", dependencies: ["AuthzCore", "AuthzText"], path: "plugins/IPAllowlist"),
+        .target(name: "JWTHMACPlugin", dependencies: ["AuthzCore", "AuthzCrypto", "JOSE", "JWTSupport"],
                 path: "plugins/JWTHMAC"),
-        .target(name: "JWKSPlugin", dependencies: ["AuthzCore", "JOSE", "JWTSupport", "AuthzJSON"],
-                path: "plugins/JWKS"),
+        .target(name: "JWKSPlugin", dependencies: [
+            "AuthzCore", "JOSE", "JWTSupport", "AuthzJSON", .product(name: "Logging", package: "swift-log"),
+        ], path: "plugins/JWKS"),
         .target(name: "OAuth2IntrospectionPlugin", dependencies: [
             "AuthzCore", "JOSE", "JWTSupport", "AuthzJSON", "AuthzCrypto",
             .product(name: "Logging", package: "swift-log"),
@@ -84,12 +94,10 @@ let package = Package(
             "AuthzCore", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "OAuth2IntrospectionPlugin",
         ]),
 
-        // The server: its services (socket, reload, systemd reports) and how they are composed.
-        // Which plugins and which fetcher it runs with are the executable's choice.
         // Prometheus metrics: names, label bounding, and the small HTTP server for GET /metrics.
         .target(name: "AuthzMetrics", dependencies: [
             "AuthzCore",
-            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -119,7 +127,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "authzd-nginx", dependencies: [
-            "AuthzNginx",
+            "AuthzNginx", "AuthzCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,8 +170,9 @@ let package = Package(
         ]),
         .testTarget(name: "PluginTests", dependencies: [
             "AuthzCore", "JOSE", "AuthzJSON", "IPAllowlistPlugin", "JWTHMACPlugin", "JWKSPlugin", "JWTSupport",
-            "OAuth2IntrospectionPlugin",
+            "OAuth2IntrospectionPlugin", "AuthzCrypto",
             "AuthzTOML", "AuthzFetch", "AuthzTestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuthzServerTests", dependencies: [
             "AuthzServer", "AuthzCore", "AuthzJSON", "AuthzPlugins", "AuthzSystemd", "AuthzWire",
@@ -185,7 +194,9 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "AuthzSystemdTests", dependencies: ["AuthzSystemd", "AuthzText"]),
+        .testTarget(name: "AuthzSystemdTests", dependencies: [
+            "AuthzSystemd", "AuthzText", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "AuthzNginxTests", dependencies: [
             "AuthzNginx", "AuthzJSON", "AuthzWire",
             .product(name: "NIOCore", package: "swift-nio"),

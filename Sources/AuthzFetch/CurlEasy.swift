@@ -1,5 +1,6 @@
 internal import CCurl
-import AuthzCore
+import AuthzIO
+import AuthzText
 
 /// One libcurl easy handle, configured for a single request and freed in `deinit`.
 ///
@@ -36,7 +37,7 @@ final class CurlEasy {
             }
             guard let colon = line.firstIndex(of: ":") else { return }
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingSpaces()
+            let value = HTTPSyntax.trimmingOWS(line[line.index(after: colon)...])
             headers.append((name, String(value)))
         }
     }
@@ -172,13 +173,4 @@ enum CurlGlobal {
     }()
 
     static func ensureInitialized() { _ = initialized }
-}
-
-extension Substring {
-    func trimmingSpaces() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
-    }
 }

@@ -1,4 +1,4 @@
-import AuthzCore
+import AuthzIO
 import Foundation
 import Synchronization
 

@@ -16,10 +16,4 @@ public enum ListenFDs {
         let first = start
         return (0..<count).map { first + $0 }
     }
-
-    /// Whether `fd` is a stream socket already in the listening state, as a socket unit with
-    /// `ListenStream=` (and the default `Accept=no`) passes it.
-    public static func isListeningStreamSocket(_ fd: Int32) -> Bool {
-        authzd_is_listening_stream_socket(fd) > 0
-    }
 }

@@ -1,9 +1,5 @@
 internal import CSystemd
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Reports the daemon's state to the service manager through `sd_notify(3)`.
 ///
 /// Every call is a no-op returning `false` when `NOTIFY_SOCKET` is unset, so the daemon can call
@@ -12,11 +8,6 @@ import Glibc
 public struct SystemdNotifier: Sendable {
     /// A notifier that talks to the socket named in `NOTIFY_SOCKET`.
     public init() {}
-
-    /// Whether a service manager is listening (`NOTIFY_SOCKET` is set).
-    public var isSupervised: Bool {
-        getenv("NOTIFY_SOCKET") != nil
-    }
 
     /// Sends a raw state string, newline-separated `NAME=value` assignments (see sd_notify(3)).
     /// - Returns: `true` if the message was sent; `false` if `NOTIFY_SOCKET` is unset or sending failed.

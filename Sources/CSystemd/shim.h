@@ -18,9 +18,4 @@ static inline uint64_t authzd_monotonic_usec(void) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* sd_is_socket() for a listening stream socket of any family: what a socket unit passes us. */
-static inline int authzd_is_listening_stream_socket(int fd) {
-    return sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1);
-}
-
 #endif

@@ -1,5 +1,6 @@
 import AuthzCore
 import AuthzJSON
+import AuthzText
 import JOSE
 
 /// The settings both JWT plugins share (SPEC §4), validated at load time.
@@ -67,7 +68,7 @@ public struct JWTOptions: Sendable {
                     t.record(ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key) must be a header name string"))
                     continue
                 }
-                guard isToken(h) else {
+                guard HTTPSyntax.isToken(h) else {
                     t.record(ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key): \"\(h)\" is not a valid header name"))
                     continue
                 }
@@ -115,12 +116,6 @@ public struct JWTOptions: Sendable {
     /// control character, so a scope can be quoted in a challenge as it is.
     static func isScopeToken(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.allSatisfy { c in c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E) }
-    }
-
-    static func isToken(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F
-        }
     }
 
     /// The first token any source finds.

@@ -35,8 +35,6 @@ public final class VerifiedTokenCache: Sendable {
         self.perShard = capacity == 0 ? 0 : max(1, capacity / shards)
     }
 
-    public var isEnabled: Bool { perShard > 0 }
-
     private func slot(_ token: String) -> Slot {
         slots[Int(UInt(bitPattern: token.hashValue) % UInt(slots.count))]
     }
@@ -66,13 +64,6 @@ public final class VerifiedTokenCache: Sendable {
                 s.order[s.head] = token
                 s.head = (s.head + 1) % limit
             }
-        }
-    }
-
-    /// Drops every entry (the key set or the configuration changed).
-    public func removeAll() {
-        for slot in slots {
-            slot.shard.withLock { $0 = Shard() }
         }
     }
 

@@ -21,8 +21,6 @@ struct Workload: Sendable {
         tokenCount = tokens.count
     }
 
-    var appCount: Int { apps.count }
-
     /// Appends request `sequence` of the run (which picks app and token in turn) with this id.
     func write(id: UInt64, sequence: Int, into buffer: inout ByteBuffer) {
         WireRequest.encodeCheck(

@@ -6,6 +6,8 @@ import Testing
 /// A fresh directory holding one configuration, removed when the test ends.
 final class ConfigDir {
     let path: String
+    /// The plugins the configuration may name.
+    var registry = BuiltinPlugins.registry
 
     init() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("authzd-config-\(UUID().uuidString)")
@@ -32,7 +34,7 @@ final class ConfigDir {
     var main: String { path + "/authzd.toml" }
 
     func load() -> Result<Configuration, ConfigErrors> {
-        let loader = ConfigLoader(registry: BuiltinPlugins.registry)
+        let loader = ConfigLoader(registry: registry)
         do {
             return .success(try loader.load(path: main))
         } catch {

@@ -13,7 +13,6 @@ import Testing
             setenv("NOTIFY_SOCKET", path, 1)
             let notifier = SystemdNotifier()
             let sent = [
-                notifier.isSupervised,
                 notifier.ready(status: "serving 2 apps"),
                 notifier.status("reload failed:\nline 3"),
                 notifier.reloading(),
@@ -47,7 +46,7 @@ import Testing
         await #expect(processExitsWith: .success) {
             unsetenv("NOTIFY_SOCKET")
             let notifier = SystemdNotifier()
-            let sent = [notifier.isSupervised, notifier.ready(status: "x"), notifier.reloading(),
+            let sent = [notifier.ready(status: "x"), notifier.reloading(),
                         notifier.watchdog(), notifier.stopping(), notifier.notify("READY=1")]
             exit(sent.contains(true) ? 1 : 0)
         }

@@ -15,6 +15,19 @@ import Testing
         #expect(short?.message.contains(String(secret.dropLast())) == false, "a secret never appears in a message")
     }
 
+    @Test func forwardClaimsHeaderNamesAreRFC9110Tokens() throws {
+        for name in ["x-auth-subject", "X_Sub", "x.auth.sub", "x~sub"] {
+            #expect(throws: Never.self) {
+                try StepFixture.plugin(JWTHMACFactory(), "secret = \"\(secret)\"\nforward_claims = { sub = \"\(name)\" }\n")
+            }
+        }
+        for name in ["x auth", "x:sub", "x(sub)", ""] {
+            let e = try StepFixture.error(JWTHMACFactory(), "secret = \"\(secret)\"\nforward_claims = { sub = \"\(name)\" }\n")
+            #expect(e?.line == 2, "\(name)")
+            #expect(e?.message.contains("not a valid header name") == true, "\(name)")
+        }
+    }
+
     @Test func aSecretFileLosesOneTrailingNewline() throws {
         let dir = try StepFixture.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -75,7 +75,7 @@ enum StepFixture {
         }
     }
 
-    /// A scratch directory, removed by the caller with `removeDirectory`.
+    /// A scratch directory; the caller removes it (`FileManager.removeItem`).
     static func scratchDirectory() throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("authzd-step-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import AuthzCore
+import AuthzText
 
 /// `ip_allowlist`: allows requests whose client address is in a set of ranges. When the peer
 /// that reported the address is a trusted proxy, the client is found by walking
@@ -42,20 +43,11 @@ public struct IPAllowlistPlugin: ChainPlugin {
     func clientAddress(forwardedFor header: String) -> IPAddress? {
         var candidate: IPAddress?
         for raw in header.split(separator: ",").reversed() {
-            guard let a = IPAddress(raw.trimmingSpaces) else { return nil }
+            guard let a = IPAddress(HTTPSyntax.trimmingOWS(raw)) else { return nil }
             candidate = a
             if !trustedProxies.contains(a) { return a }
         }
         return candidate
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
     }
 }
 

@@ -36,8 +36,8 @@ public struct AppChain: Sendable {
     /// Longest an allow may be cached when no step bounds it.
     public static let maxTTL = 60
 
-    /// Runs the chain from the start. When a step is pending, the returned run is resumed with
-    /// `ChainRun.resume` once the pending resource is ready.
+    /// Runs the chain from the start. When a step is pending, the returned run goes on with
+    /// `ChainRun.advance` once the pending resource is ready.
     public func evaluate(_ request: CheckRequest, now: Int64) -> ChainProgress {
         var run = ChainRun()
         return run.advance(self, request, now: now)

@@ -34,11 +34,8 @@ public struct StepMatch: Sendable {
         }
     }
 
-    /// An RFC 9110 method token: `!#$%&'*+-.^_`|~`, digits and letters.
+    /// An RFC 9110 method token of at most 32 bytes.
     public static func isMethodToken(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 32 && s.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                || "!#$%&'*+-.^_`|~".utf8.contains(c)
-        }
+        s.utf8.count <= 32 && HTTPSyntax.isToken(s)
     }
 }

@@ -8,7 +8,9 @@ public protocol PluginFactory: Sendable {
     /// Reads this step's keys (everything but `plugin` and `control`), validating them fully:
     /// the request path never sees raw configuration. Each key is checked on its own and each
     /// problem recorded in `config` (`attempt`, `record`), so that one run reports them all; then
-    /// `config.finish()`, which reports unread keys and throws if anything was recorded.
+    /// `config.finish()`, which reports unread keys and throws if anything was recorded. The
+    /// loader reports keys left unread once this returns in any case, so a factory that forgets
+    /// `finish()` still cannot accept a misspelt key.
     func makePlugin(config: ConfigTable, context: PluginContext) throws(ConfigError) -> any ChainPlugin
 }
 
