@@ -37,7 +37,7 @@ final class CurlEasy {
             }
             guard let colon = line.firstIndex(of: ":") else { return }
             let name = line[..<colon].lowercased()
-            let value = HTTPSyntax.trimmingOWS(line[line.index(after: colon)...])
+            let value = HTTPField.trimmingOWS(line[line.index(after: colon)...])
             headers.append((name, String(value)))
         }
     }

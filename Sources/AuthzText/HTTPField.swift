@@ -68,4 +68,14 @@ public enum HTTPField {
         }
         return true
     }
+
+    /// `text` without leading and trailing spaces and horizontal tabs (RFC 9110 `OWS`), as around
+    /// a header value or each item of a comma-separated list. Other whitespace is kept: a line
+    /// ending inside a value is not padding.
+    public static func trimmingOWS(_ text: Substring) -> Substring {
+        var s = text
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return s
+    }
 }

@@ -68,7 +68,7 @@ public struct JWTOptions: Sendable {
                     t.record(ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key) must be a header name string"))
                     continue
                 }
-                guard HTTPSyntax.isToken(h) else {
+                guard HTTPField.isToken(h) else {
                     t.record(ConfigError(file: config.file, line: e.node.line, message: "forward_claims.\(e.key): \"\(h)\" is not a valid header name"))
                     continue
                 }

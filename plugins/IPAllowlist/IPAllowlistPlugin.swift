@@ -43,7 +43,7 @@ public struct IPAllowlistPlugin: ChainPlugin {
     func clientAddress(forwardedFor header: String) -> IPAddress? {
         var candidate: IPAddress?
         for raw in header.split(separator: ",").reversed() {
-            guard let a = IPAddress(HTTPSyntax.trimmingOWS(raw)) else { return nil }
+            guard let a = IPAddress(HTTPField.trimmingOWS(raw)) else { return nil }
             candidate = a
             if !trustedProxies.contains(a) { return a }
         }

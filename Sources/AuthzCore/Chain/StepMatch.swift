@@ -36,6 +36,6 @@ public struct StepMatch: Sendable {
 
     /// An RFC 9110 method token of at most 32 bytes.
     public static func isMethodToken(_ s: String) -> Bool {
-        s.utf8.count <= 32 && HTTPSyntax.isToken(s)
+        s.utf8.count <= 32 && HTTPField.isToken(s)
     }
 }
