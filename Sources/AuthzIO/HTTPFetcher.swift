@@ -65,3 +65,23 @@ public struct HTTPFetchError: Error, Sendable, CustomStringConvertible {
 public protocol HTTPFetcher: Sendable {
     func fetch(_ request: HTTPFetchRequest, completion: @escaping @Sendable (Result<HTTPFetchResponse, HTTPFetchError>) -> Void)
 }
+
+extension HTTPFetchRequest {
+    /// Whether `url` is one a remote source may be configured with: `https://HOST...` or
+    /// `http://HOST...`, with no whitespace, control characters or user info (credentials go in
+    /// their own settings, never in a URL that may be logged).
+    public static func isValidURL(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("https://") {
+            rest = url.dropFirst(8)
+        } else if lower.hasPrefix("http://") {
+            rest = url.dropFirst(7)
+        } else {
+            return false
+        }
+        guard !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return false }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return !host.isEmpty && !host.hasPrefix(":") && !host.contains("@")
+    }
+}

@@ -49,14 +49,14 @@ public struct JWKSFactory: PluginFactory {
     static func readSettings(_ config: ConfigTable, context: PluginContext) -> JWKSSourceSettings? {
         let url = config.attempt { () throws(ConfigError) -> String? in
             guard let url = try config.string("url") else { return nil }
-            guard validURL(url) else {
+            guard HTTPFetchRequest.isValidURL(url) else {
                 throw config.error("url", "url must be an https:// (or http://) URL with a host, not \"\(url.prefix(200))\"")
             }
             return url
         }
         let issuer = config.attempt { () throws(ConfigError) -> String? in
             guard let issuer = try config.string("oidc_issuer") else { return nil }
-            guard validURL(issuer), !issuer.contains("?"), !issuer.contains("#") else {
+            guard HTTPFetchRequest.isValidURL(issuer), !issuer.contains("?"), !issuer.contains("#") else {
                 throw config.error("oidc_issuer", "oidc_issuer must be an https:// (or http://) URL with a host and no query or fragment, not \"\(issuer.prefix(200))\"")
             }
             return issuer
@@ -89,21 +89,5 @@ public struct JWKSFactory: PluginFactory {
         guard let location else { return nil }
         return JWKSSourceSettings(url: location.url, oidcIssuer: location.issuer, caFile: caFile, cacheTTL: ttl ?? 300, minRefetchInterval: refetch ?? 10,
                                   maxStale: stale ?? 86400, fetchTimeout: timeout ?? 5)
-    }
-
-    /// `https://HOST...` or `http://HOST...`, with no whitespace or control characters.
-    static func validURL(_ url: String) -> Bool {
-        let lower = url.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("https://") {
-            rest = url.dropFirst(8)
-        } else if lower.hasPrefix("http://") {
-            rest = url.dropFirst(7)
-        } else {
-            return false
-        }
-        guard !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return false }
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return !host.isEmpty && !host.hasPrefix(":") && !host.contains("@")
     }
 }

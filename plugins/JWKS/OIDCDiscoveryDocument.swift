@@ -30,7 +30,7 @@ struct OIDCDiscoveryDocument: Sendable, Equatable {
         guard let uri = value["jwks_uri"]?.stringValue else {
             return .failure(HTTPFetchError("discovery document has no jwks_uri string"))
         }
-        guard JWKSFactory.validURL(uri) else {
+        guard HTTPFetchRequest.isValidURL(uri) else {
             return .failure(HTTPFetchError("discovery document's jwks_uri is not an http(s) URL with a host: \(quoted(uri))"))
         }
         if uri.lowercased().hasPrefix("http://"), expectedIssuer.lowercased().hasPrefix("https://") {

@@ -43,7 +43,7 @@ public struct OAuth2IntrospectionFactory: PluginFactory {
     static func readSettings(_ config: ConfigTable, context: PluginContext) -> IntrospectionSettings? {
         let url = config.attempt { () throws(ConfigError) -> String in
             let url = try config.requiredString("url")
-            guard validURL(url) else {
+            guard HTTPFetchRequest.isValidURL(url) else {
                 throw config.error("url", "url must be an https:// (or http://) URL with a host and no user info, not \"\(url.prefix(200))\"")
             }
             return url
@@ -114,22 +114,5 @@ public struct OAuth2IntrospectionFactory: PluginFactory {
         case none
         case client(ClientCredentials)
         case invalid
-    }
-
-    /// `https://HOST...` or `http://HOST...`, with no whitespace, control characters or user
-    /// info (credentials go in client_id and the secret, never in a URL that may be logged).
-    static func validURL(_ url: String) -> Bool {
-        let lower = url.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("https://") {
-            rest = url.dropFirst(8)
-        } else if lower.hasPrefix("http://") {
-            rest = url.dropFirst(7)
-        } else {
-            return false
-        }
-        guard !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return false }
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return !host.isEmpty && !host.hasPrefix(":") && !host.contains("@")
     }
 }
