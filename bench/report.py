@@ -33,6 +33,7 @@ WHAT = {
     "half_rate": "hs256_repeated paced to half its closed-loop rate (open loop)",
     "pyjwt_sidecar": "Python asyncio + PyJWT sidecar, hs256_repeated's load",
     "nginx_floor": "wrk -> nginx, auth_request answered by nginx itself (`return 200`)",
+    "nginx_proxied": "wrk -> nginx, auth_request proxied (keep-alive) to a trivial server answering 200: the floor of any sidecar",
     "nginx_chain": "wrk -> nginx -> authzd-nginx -> authzd (hs app, one token)",
     "nginx_cached": "the chain with nginx's decision cache (authzd-cached.conf): one token, answered from the cache",
     "nginx_njs": "nginx verifying the HS256 token itself in njs (crypto HMAC), no other process",
@@ -83,7 +84,7 @@ def render(r):
                    f"{fmt(s['p99_us'])} | {fmt(s['p999_us'])} | {fmt(s.get('server_cpu_us_per_decision'), 1)} | "
                    f"{s['errors']} |")
     out.append("")
-    ng = [(n, r["scenarios"][n]) for n in ("nginx_floor", "nginx_chain", "nginx_cached", "nginx_njs") if n in r["scenarios"]]
+    ng = [(n, r["scenarios"][n]) for n in ("nginx_floor", "nginx_proxied", "nginx_chain", "nginx_cached", "nginx_njs") if n in r["scenarios"]]
     if ng:
         out.append("| nginx scenario | what | requests/s | p50 µs | p99 µs | CPU µs/request: nginx | authzd-nginx | authzd | wrk |")
         out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")

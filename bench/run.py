@@ -410,15 +410,16 @@ def wrk_once(label, url, token, conns=64, processes=None):
 
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 NJS_SCRIPT = os.path.join(ROOT, "bench", "njs_hs256.js")
-NGINX_SCENARIOS = ("nginx_floor", "nginx_chain", "nginx_cached", "nginx_njs")
+NGINX_SCENARIOS = ("nginx_floor", "nginx_proxied", "nginx_chain", "nginx_cached", "nginx_njs")
 
 
 def nginx_conf(tmp, ports, shim_port, njs):
     """nginx with one server per scenario, each protecting /api/ with auth_request and serving a
     small static file. They differ only in who answers /_authz: authzd through the shipped
     snippets and authzd-nginx (chain), the same with nginx's decision cache (cached), nginx itself
-    with `return 200` (floor, what any auth_request setup pays), or an njs script verifying the
-    HS256 token inside nginx (njs)."""
+    with `return 200` (floor, what any auth_request setup pays), a keep-alive proxy to a trivial
+    server that answers 200 (proxied: the floor of any sidecar design, a hop that decides
+    nothing), or an njs script verifying the HS256 token inside nginx (njs)."""
     www = os.path.join(tmp, "www", "api")
     os.makedirs(www, exist_ok=True)
     write(os.path.join(www, "ok"), "ok\n")
@@ -470,6 +471,28 @@ http {{
         listen 127.0.0.1:{ports["nginx_cached"]};
         root {tmp}/www;
         include authzd/authzd-cached.conf;
+{protected}    }}
+    upstream trivial_authz {{
+        server 127.0.0.1:{ports["trivial"]};
+        keepalive 64;
+    }}
+    server {{
+        listen 127.0.0.1:{ports["trivial"]};
+        location / {{
+            return 200;
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{ports["nginx_proxied"]};
+        root {tmp}/www;
+        location = /_authz {{
+            internal;
+            proxy_pass http://trivial_authz;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+        }}
 {protected}    }}
     server {{
         listen 127.0.0.1:{ports["nginx_floor"]};
@@ -621,6 +644,7 @@ def run(tmp, results, sc, notes):
     if any(want(n) for n in NGINX_SCENARIOS):
         shim_port = free_port()
         ports = {n: free_port() for n in NGINX_SCENARIOS}
+        ports["trivial"] = free_port()
         njs = os.path.exists(NJS_MODULE)
         if not njs and want("nginx_njs"):
             notes.append(f"nginx_njs skipped: {NJS_MODULE} is missing (apt-get install libnginx-mod-http-js)")
@@ -638,7 +662,7 @@ def run(tmp, results, sc, notes):
                 continue
             url = f"http://127.0.0.1:{ports[name]}/api/ok"
             sc[name] = wrk(name, url, hs_one, processes=procs)
-            if name == "nginx_floor":
+            if name in ("nginx_floor", "nginx_proxied"):
                 continue
             # Every scenario but the floor must really decide: a bad token is refused.
             r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
@@ -711,6 +735,13 @@ def targets(results):
     floor, chain = rate("nginx_floor"), rate("nginx_chain")
     target("nginx chain vs nginx floor", round(chain / floor, 2) if chain and floor else None, ">= 0.6x",
            chain and floor and chain >= 0.6 * floor, f"chain {chain} req/s vs floor {floor} req/s")
+    proxied, cached, njs = rate("nginx_proxied"), rate("nginx_cached"), rate("nginx_njs")
+    target("nginx chain vs proxied floor", round(chain / proxied, 2) if chain and proxied else None, ">= 0.9x",
+           chain and proxied and chain >= 0.9 * proxied,
+           f"chain {chain} req/s vs a keep-alive proxy to a trivial server {proxied} req/s")
+    target("nginx cached chain vs njs", round(cached / njs, 2) if cached and njs else None, ">= 1.2x",
+           cached and njs and cached >= 1.2 * njs,
+           f"decision cache, repeated token {cached} req/s vs njs verifying in nginx {njs} req/s")
     rss = results.get("authzd_peak_rss_kib")
     target("authzd peak RSS", round(rss / 1024, 1) if rss else None, "<= 64 MiB", rss and rss <= 64 * 1024,
            "VmHWM after every scenario (1000 apps, 1000 connections, nginx)")
